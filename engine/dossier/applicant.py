@@ -1,0 +1,46 @@
+"""The person who files (người nộp hồ sơ): checked before anything is written."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from engine.errors import FieldError
+
+ID_NUMBER = re.compile(r"^(\d{12}|\d{9})$")
+PHONE = re.compile(r"^(\+84|0)\d{9,10}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+FIELDS = ("full_name", "identity_number", "phone", "email", "address", "date_of_birth", "sex")
+
+
+def check_applicant(raw: Any, prefix: str = "applicant") -> tuple[dict[str, Any], dict[str, FieldError]]:
+    """Return the cleaned applicant and the field errors (empty when valid)."""
+    errors: dict[str, FieldError] = {}
+    if not isinstance(raw, dict):
+        errors[prefix] = FieldError("Thiếu thông tin người nộp hồ sơ.", "Applicant details are missing.")
+        return {}, errors
+    clean = {k: (v.strip() if isinstance(v, str) else v) for k, v in raw.items() if k in FIELDS and v not in (None, "")}
+    for unknown in sorted(set(raw) - set(FIELDS)):
+        errors[f"{prefix}.{unknown}"] = FieldError(
+            f"Trường «{unknown}» không thuộc thông tin người nộp.", f"Unknown applicant field '{unknown}'."
+        )
+    name = clean.get("full_name")
+    if not isinstance(name, str) or not name:
+        errors[f"{prefix}.full_name"] = FieldError("Vui lòng nhập họ và tên người nộp.", "Full name is required.")
+    elif len(name) > 200:
+        errors[f"{prefix}.full_name"] = FieldError("Họ và tên quá dài (tối đa 200 ký tự).", "Name too long.")
+    number = clean.get("identity_number")
+    if number is not None and not (isinstance(number, str) and ID_NUMBER.match(number)):
+        errors[f"{prefix}.identity_number"] = FieldError(
+            "Số định danh cá nhân phải gồm đúng 12 chữ số (hoặc 9 chữ số với CMND cũ).",
+            "The personal identification number must have exactly 12 digits (or 9 for a legacy ID).",
+        )
+    phone = clean.get("phone")
+    if phone is not None and not (isinstance(phone, str) and PHONE.match(phone.replace(" ", ""))):
+        errors[f"{prefix}.phone"] = FieldError(
+            "Số điện thoại không hợp lệ (ví dụ 0912345678).", "Invalid phone number (e.g. 0912345678)."
+        )
+    email = clean.get("email")
+    if email is not None and not (isinstance(email, str) and EMAIL.match(email)):
+        errors[f"{prefix}.email"] = FieldError("Địa chỉ thư điện tử không hợp lệ.", "Invalid e-mail address.")
+    return clean, errors

@@ -1,0 +1,20 @@
+"""What every use case needs besides the unit of work: the workflow runtime, the clock, the forms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.clock import Clock
+from engine.forms import FormRegistry
+from engine.workflow.types import WorkflowRuntime
+
+
+@dataclass
+class Services:
+    """Long-lived, stateless collaborators shared by all requests of a process."""
+
+    runtime: WorkflowRuntime
+    clock: Clock
+    forms: FormRegistry
+    near_due_share: float = 0.25  # open dossier is near due when ≤ this share of its budget remains
+    timeliness_by_date: bool = True  # DOMAIN.md §6: compare finish and due at date granularity

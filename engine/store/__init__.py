@@ -1,0 +1,1 @@
+"""Persistence. The only package of the engine that imports SQLModel / SQLAlchemy."""

@@ -1,0 +1,247 @@
+"""Tables. What is queried is projected into columns; the workflow instance is one JSON document."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Integer, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from engine.store.types import UTCDateTime
+
+
+class AgencyRow(SQLModel, table=True):
+    """An agency (cơ quan) with its electronic identifier and office hours."""
+
+    __tablename__ = "agency"
+
+    code: str = Field(primary_key=True, max_length=35)
+    name: str
+    level: str = "commune"
+    parent_code: str | None = None
+    province_code: str | None = None
+    office_hours: str = "07:30-11:30,13:00-17:00"
+    has_counter: bool = True
+    address: str | None = None
+    phone: str | None = None
+
+
+class BpmnSpecRow(SQLModel, table=True):
+    """A BPMN document, stored once per content hash; every version stays loadable."""
+
+    __tablename__ = "bpmn_spec"
+
+    spec_hash: str = Field(primary_key=True, max_length=64)
+    process_id: str
+    xml: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class ProcedureVersionRow(SQLModel, table=True):
+    """A published version of a procedure; running dossiers keep theirs."""
+
+    __tablename__ = "procedure_version"
+    __table_args__ = (UniqueConstraint("code", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(index=True)
+    slug: str
+    version: int
+    name: str
+    content_hash: str = Field(unique=True, max_length=64)
+    spec_hash: str = Field(foreign_key="bpmn_spec.spec_hash")
+    definition: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    published_at: datetime = Field(sa_type=UTCDateTime)
+    is_current: bool = Field(default=True, index=True)
+
+
+_DOSSIER_VERSION = Column("version", Integer, nullable=False, default=1)
+
+
+class DossierRow(SQLModel, table=True):
+    """The dossier (hồ sơ): status, deadline and the workflow instance document."""
+
+    __tablename__ = "dossier"
+    __table_args__ = (
+        Index("ix_dossier_open_due", "status", "due_at"),
+        Index("ix_dossier_agency_status", "agency_code", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, max_length=60)
+    procedure_code: str = Field(index=True)
+    procedure_version_id: int = Field(foreign_key="procedure_version.id")
+    agency_code: str = Field(foreign_key="agency.code")
+    channel: str
+    status: int = Field(index=True)
+    owner_subject: str | None = Field(default=None, index=True)
+    applicant_name: str
+    applicant_id_number: str | None = Field(default=None, index=True)
+    applicant: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    form: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    papers: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    filed_at: datetime = Field(sa_type=UTCDateTime)
+    filed_by: str
+    received_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    original_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    paused_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    returned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    current_step: str | None = None
+    current_holder: str | None = None
+    supplements_at_reception: int = 0
+    supplements_in_processing: int = 0
+    timeliness: str | None = None
+    outcome: str | None = None
+    spec_hash: str = Field(max_length=64)
+    workflow_state: str = Field(sa_column=Column(Text, nullable=False))
+    version: int = Field(default=1, sa_column=_DOSSIER_VERSION)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+    # Optimistic concurrency: every UPDATE carries `WHERE version = ?`; a stale write raises StaleDataError.
+    __mapper_args__ = {"version_id_col": _DOSSIER_VERSION}  # noqa: RUF012
+
+
+class WorkTaskRow(SQLModel, table=True):
+    """A ready user task, projected from the workflow for work lists."""
+
+    __tablename__ = "work_task"
+    __table_args__ = (Index("ix_work_task_queue", "agency_code", "role", "ready_at"),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    spec_name: str
+    title: str
+    lane: str | None = None
+    role: str
+    agency_code: str
+    step: str | None = None
+    form: str | None = None
+    decisions: str | None = None
+    status_code: int | None = None
+    assignee: str | None = Field(default=None, index=True)
+    assignee_name: str | None = None
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ready_at: datetime = Field(sa_type=UTCDateTime)
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class StatusChangeRow(SQLModel, table=True):
+    """One status change of a dossier (the timeline)."""
+
+    __tablename__ = "status_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    from_status: int | None = None
+    to_status: int
+    at: datetime = Field(sa_type=UTCDateTime)
+    actor_subject: str
+    actor_name: str
+    note: str | None = None
+
+
+class HandoverRow(SQLModel, table=True):
+    """One step of the hand-over log (Mẫu 05): who held it, from when, until when, early/on time/late."""
+
+    __tablename__ = "handover"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    task_id: str | None = None
+    step: str
+    title: str
+    giver: str
+    receiver: str
+    agency_code: str
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_by: str | None = None
+    timeliness: str | None = None
+    note: str | None = None
+
+
+class ClockPauseRow(SQLModel, table=True):
+    """A stop of the legal clock while the citizen holds the dossier."""
+
+    __tablename__ = "clock_pause"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    policy: str
+    reason: str
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    remaining_seconds: int | None = None
+    remaining_original_seconds: int | None = None
+    due_before: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    due_after: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ExtensionRow(SQLModel, table=True):
+    """The apology with a new appointment (Mẫu 04); at most one per dossier."""
+
+    __tablename__ = "extension"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", unique=True)
+    old_due_at: datetime = Field(sa_type=UTCDateTime)
+    new_due_at: datetime = Field(sa_type=UTCDateTime)
+    reason: str
+    issued_by: str
+    issued_by_name: str
+    issued_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class BpmnTimerRow(SQLModel, table=True):
+    """A waiting BPMN timer; the worker loads only dossiers whose timer is due."""
+
+    __tablename__ = "bpmn_timer"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    task_id: str
+    spec_name: str
+    due_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class SubmissionRow(SQLModel, table=True):
+    """Append-only record of what each actor submitted (the engine's task data is not an audit)."""
+
+    __tablename__ = "submission"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    action: str
+    task_id: str | None = None
+    actor_subject: str
+    actor_name: str
+    at: datetime = Field(sa_type=UTCDateTime)
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class CalendarExceptionRow(SQLModel, table=True):
+    """An exception to the national holiday list (holiday, compensatory day off, make-up workday)."""
+
+    __tablename__ = "calendar_exception"
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date = Field(index=True)
+    kind: str
+    name: str
+    source: str
+    scope: str = "national"
+    scope_code: str | None = None
+
+
+class DossierSequenceRow(SQLModel, table=True):
+    """Per agency per local day, the last sequence number handed out."""
+
+    __tablename__ = "dossier_sequence"
+
+    agency_code: str = Field(primary_key=True, max_length=35)
+    day: date = Field(primary_key=True)
+    last: int = 0

@@ -1,0 +1,62 @@
+"""Object-level authorization: who may see or act on a dossier or task."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from engine.actor import Actor, Role
+from engine.errors import Forbidden, NotFound
+from engine.store.db import UnitOfWork
+from engine.store.models import DossierRow
+
+
+def not_found(code: str) -> NotFound:
+    """Same answer for missing and not-yours, so codes cannot be probed."""
+    return NotFound(
+        f"Không tìm thấy hồ sơ «{code}».", f"Dossier '{code}' was not found.", code="DossierNotFound"
+    )
+
+
+def is_owner(actor: Actor, dossier: DossierRow) -> bool:
+    """The citizen who filed online, or whose verified identity number the counter dossier carries."""
+    if not actor.has(Role.CITIZEN):
+        return False
+    if dossier.owner_subject is not None:
+        return dossier.owner_subject == actor.subject
+    return actor.identity_number is not None and dossier.applicant_id_number == actor.identity_number
+
+
+def can_see(actor: Actor, dossier: DossierRow) -> bool:
+    """Citizens see their own dossiers; staff and supervisors see their agency's."""
+    if is_owner(actor, dossier):
+        return True
+    staff = actor.is_staff or actor.has(Role.SUPERVISOR)
+    return staff and actor.agency == dossier.agency_code
+
+
+def load_for(uow: UnitOfWork, actor: Actor, code: str, *, lock: bool = False) -> DossierRow:
+    """The dossier with that code if the actor may see it, else NotFound."""
+    query = select(DossierRow).where(DossierRow.code == code)
+    if lock:
+        query = query.with_for_update()
+    dossier = uow.session.exec(query).first()
+    if dossier is None or not can_see(actor, dossier):
+        raise not_found(code)
+    return dossier
+
+
+def require_staff(actor: Actor, dossier: DossierRow, *roles: Role) -> None:
+    """Staff of the dossier's agency holding one of the roles, else Forbidden."""
+    if actor.agency != dossier.agency_code or not any(actor.has(r) for r in roles):
+        names = ", ".join(r.value for r in roles)
+        raise Forbidden(
+            "Bạn không có quyền thực hiện thao tác này với hồ sơ của cơ quan khác hoặc với vai trò hiện tại.",
+            f"Only {names} of agency {dossier.agency_code} may do this.",
+        )
+
+
+def require_owner_or_officer(actor: Actor, dossier: DossierRow) -> None:
+    """The citizen who owns the dossier, or a one-stop officer of its agency."""
+    if is_owner(actor, dossier):
+        return
+    require_staff(actor, dossier, Role.OFFICER)

@@ -1,0 +1,37 @@
+"""The working-day calendar that applies to an agency: national data + the exception table + its hours."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from engine.calendar import CalendarException, ExceptionKind, OfficeHours, Scope, WorkingCalendar
+from engine.store.db import UnitOfWork
+from engine.store.models import AgencyRow, CalendarExceptionRow
+
+
+def load_exceptions(uow: UnitOfWork) -> list[CalendarException]:
+    """Every exception row of the table (small: a few per year)."""
+    rows = uow.session.exec(select(CalendarExceptionRow)).all()
+    return [
+        CalendarException(
+            day=r.day,
+            kind=ExceptionKind(r.kind),
+            name=r.name,
+            source=r.source,
+            scope=Scope(r.scope),
+            scope_code=r.scope_code,
+        )
+        for r in rows
+    ]
+
+
+def calendar_for(uow: UnitOfWork, agency_code: str | None) -> WorkingCalendar:
+    """The calendar of an agency (national + its province + its own exceptions, its office hours)."""
+    agency = uow.session.get(AgencyRow, agency_code) if agency_code else None
+    hours = OfficeHours.from_strings(agency.office_hours) if agency else OfficeHours()
+    return WorkingCalendar(
+        load_exceptions(uow),
+        office_hours=hours,
+        province=agency.province_code if agency else None,
+        agency=agency.code if agency else None,
+    )

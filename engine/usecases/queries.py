@@ -1,0 +1,220 @@
+"""Read models: dossier detail with its deadline explained, public tracking, catalogue."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import col, select
+
+from engine.actor import Actor
+from engine.calendar import WorkingCalendar
+from engine.catalog import current_version, current_versions, definition_of
+from engine.clock import to_local
+from engine.dossier.status import OPEN, Status
+from engine.dossier.timeliness import OpenState, Timeliness, judge_open
+from engine.errors import NotFound
+from engine.procedure import ProcedureDefinition
+from engine.services import Services
+from engine.store.db import UnitOfWork
+from engine.store.models import (
+    AgencyRow,
+    ClockPauseRow,
+    DossierRow,
+    ExtensionRow,
+    HandoverRow,
+    ProcedureVersionRow,
+    StatusChangeRow,
+    WorkTaskRow,
+)
+from engine.usecases.access import load_for
+from engine.usecases.calendars import calendar_for
+
+
+def iso(moment: datetime | None) -> str | None:
+    """Local ISO 8601 with offset, as the API shows every time."""
+    return to_local(moment).isoformat() if moment else None
+
+
+def vn(moment: datetime) -> str:
+    """HH:MM dd/mm/yyyy in local time, as Vietnamese documents write it."""
+    return f"{to_local(moment):%H:%M ngày %d/%m/%Y}"
+
+
+def status_view(code: int) -> dict[str, Any]:
+    """Status code with its catalogue labels."""
+    status = Status(code)
+    return {"code": int(status), "label": status.label, "label_en": status.label_en}
+
+
+def _budget(definition: ProcedureDefinition, calendar: WorkingCalendar, received_at: datetime) -> timedelta:
+    deadline = definition.deadline
+    due = calendar.due(received_at, deadline.amount, deadline.unit, deadline.cutoff)
+    return calendar.working_time_between(due.start, due.due)
+
+
+def deadline_view(
+    services: Services, uow: UnitOfWork, dossier: DossierRow, definition: ProcedureDefinition
+) -> dict[str, Any]:
+    """The deadline with its explanation: start and why, skipped days, pauses, extension, where it stands."""
+    view: dict[str, Any] = {"legal": definition.deadline.label, "state": OpenState.NOT_STARTED.value}
+    if dossier.received_at is None or dossier.due_at is None:
+        view["explanation"] = ["Thời hạn giải quyết được tính từ khi hồ sơ được tiếp nhận đầy đủ, hợp lệ."]
+        return view
+    calendar = calendar_for(uow, dossier.agency_code)
+    deadline = definition.deadline
+    base = calendar.due(dossier.received_at, deadline.amount, deadline.unit, deadline.cutoff)
+    lines = list(base.as_dict()["explanation"])  # type: ignore[call-overload]
+    pauses = uow.session.exec(
+        select(ClockPauseRow).where(ClockPauseRow.dossier_id == dossier.id).order_by(col(ClockPauseRow.id))
+    ).all()
+    for pause in pauses:
+        hours = (pause.remaining_seconds or 0) / 3600
+        if pause.ended_at is None:
+            lines.append(f"Tạm dừng tính thời gian từ {vn(pause.started_at)} ({pause.reason}); "
+                         f"còn lại {hours:g} giờ làm việc khi tiếp tục.")
+        elif pause.policy == "restart":
+            lines.append(f"Tạm dừng từ {vn(pause.started_at)} đến {vn(pause.ended_at)} ({pause.reason}); "
+                         f"thời hạn được tính lại từ đầu khi nhận đủ hồ sơ: hạn mới {vn(pause.due_after or pause.ended_at)}.")
+        else:
+            lines.append(f"Tạm dừng từ {vn(pause.started_at)} đến {vn(pause.ended_at)} ({pause.reason}); "
+                         f"{hours:g} giờ làm việc còn lại được tính tiếp, hạn mới {vn(pause.due_after or pause.ended_at)}.")
+    extension = uow.session.exec(select(ExtensionRow).where(ExtensionRow.dossier_id == dossier.id)).first()
+    if extension:
+        lines.append(f"Cơ quan đã xin lỗi và hẹn lại ngày trả kết quả (Mẫu 04): từ {vn(extension.old_due_at)} "
+                     f"sang {vn(extension.new_due_at)}. Lý do: {extension.reason}. "
+                     "Hồ sơ vẫn được tính quá hạn so với hạn ban đầu nếu trả sau hạn đó.")
+    now = services.clock.now()
+    status = Status(dossier.status)
+    remaining = calendar.working_time_between(now, dossier.due_at)
+    if status in OPEN:
+        state = OpenState.PAUSED if dossier.paused_at else judge_open(
+            now, dossier.due_at, remaining, _budget(definition, calendar, dossier.received_at), services.near_due_share)
+        view["remaining_working_hours"] = round(remaining.total_seconds() / 3600, 2)
+        if state is OpenState.OVERDUE:
+            late = calendar.working_time_between(dossier.due_at, now)
+            view["overdue_working_hours"] = round(late.total_seconds() / 3600, 2)
+            lines.append(f"Hồ sơ đã quá hạn {late.total_seconds() / 3600:g} giờ làm việc.")
+        elif state is not OpenState.PAUSED:
+            lines.append(f"Còn {remaining.total_seconds() / 3600:g} giờ làm việc đến hạn trả kết quả.")
+        view["state"] = state.value
+        view["state_label"] = state.label
+    elif dossier.timeliness:
+        view["state"] = dossier.timeliness
+        view["state_label"] = Timeliness(dossier.timeliness).label
+    skipped_until = max(dossier.due_at, base.due)
+    view.update(
+        {
+            "received_at": iso(dossier.received_at),
+            "start": iso(base.start),
+            "start_reason": base.start_reason,
+            "due_at": iso(dossier.due_at),
+            "original_due_at": iso(dossier.original_due_at),
+            "skipped": [
+                {"date": s.day.isoformat(), "reason": s.reason}
+                for s in calendar.skipped_days(to_local(base.start).date(), to_local(skipped_until).date())
+            ],
+            "pauses": [
+                {"started_at": iso(p.started_at), "ended_at": iso(p.ended_at), "reason": p.reason,
+                 "policy": p.policy, "due_before": iso(p.due_before), "due_after": iso(p.due_after)}
+                for p in pauses
+            ],
+            "extension": None if extension is None else {
+                "old_due_at": iso(extension.old_due_at), "new_due_at": iso(extension.new_due_at),
+                "reason": extension.reason, "issued_by": extension.issued_by_name,
+                "issued_at": iso(extension.issued_at),
+            },
+            "explanation": lines,
+        }
+    )
+    return view
+
+
+def _timeline(uow: UnitOfWork, dossier: DossierRow) -> dict[str, list[dict[str, Any]]]:
+    changes = uow.session.exec(
+        select(StatusChangeRow).where(StatusChangeRow.dossier_id == dossier.id).order_by(col(StatusChangeRow.id))
+    ).all()
+    handovers = uow.session.exec(
+        select(HandoverRow).where(HandoverRow.dossier_id == dossier.id).order_by(col(HandoverRow.id))
+    ).all()
+    return {
+        "timeline": [
+            {"at": iso(c.at), "from": c.from_status, "to": c.to_status, "label": Status(c.to_status).label,
+             "by": c.actor_name, "note": c.note}
+            for c in changes
+        ],
+        "handovers": [
+            {"step": h.step, "title": h.title, "giver": h.giver, "receiver": h.receiver,
+             "started_at": iso(h.started_at), "due_at": iso(h.due_at), "finished_at": iso(h.finished_at),
+             "finished_by": h.finished_by, "timeliness": h.timeliness,
+             "timeliness_label": Timeliness(h.timeliness).label if h.timeliness else None, "note": h.note}
+            for h in handovers
+        ],
+    }
+
+
+def dossier_detail(services: Services, uow: UnitOfWork, actor: Actor, code: str) -> dict[str, Any]:
+    """Everything the citizen or the agency's staff may see of one dossier."""
+    dossier = load_for(uow, actor, code)
+    version = uow.session.get(ProcedureVersionRow, dossier.procedure_version_id)
+    assert version is not None
+    definition = definition_of(version)
+    agency = uow.session.get(AgencyRow, dossier.agency_code)
+    tasks = uow.session.exec(select(WorkTaskRow).where(WorkTaskRow.dossier_id == dossier.id)).all()
+    return {
+        "code": dossier.code,
+        "procedure": {"code": definition.code, "name": definition.name, "version": version.version},
+        "agency": {"code": dossier.agency_code, "name": agency.name if agency else None},
+        "channel": dossier.channel,
+        "status": status_view(dossier.status),
+        "current_step": dossier.current_step,
+        "current_holder": dossier.current_holder,
+        "applicant": dossier.applicant,
+        "form": dossier.form,
+        "papers": dossier.papers,
+        "filed_at": iso(dossier.filed_at),
+        "finished_at": iso(dossier.finished_at),
+        "returned_at": iso(dossier.returned_at),
+        "outcome": dossier.outcome,
+        "tasks": [
+            {"id": t.id, "title": t.title, "step": t.step, "role": t.role, "assignee": t.assignee_name,
+             "ready_at": iso(t.ready_at), "due_at": iso(t.due_at),
+             "decisions": t.decisions.split(",") if t.decisions else []}
+            for t in tasks
+        ],
+        "deadline": deadline_view(services, uow, dossier, definition),
+        **_timeline(uow, dossier),
+        "documents": [],
+        "version": dossier.version,
+    }
+
+
+def track(uow: UnitOfWork, code: str) -> dict[str, Any]:
+    """Public, minimal status for the receipt's QR: no personal data."""
+    dossier = uow.session.exec(select(DossierRow).where(DossierRow.code == code)).first()
+    if dossier is None:
+        raise NotFound(f"Không tìm thấy hồ sơ «{code}».", f"Dossier '{code}' was not found.", code="DossierNotFound")
+    version = uow.session.get(ProcedureVersionRow, dossier.procedure_version_id)
+    agency = uow.session.get(AgencyRow, dossier.agency_code)
+    return {
+        "code": dossier.code,
+        "procedure": version.name if version else dossier.procedure_code,
+        "agency": agency.name if agency else dossier.agency_code,
+        "status": status_view(dossier.status),
+        "current_step": dossier.current_step,
+        "received_at": iso(dossier.received_at),
+        "due_at": iso(dossier.due_at),
+        "returned_at": iso(dossier.returned_at),
+    }
+
+
+def procedure_views(uow: UnitOfWork) -> list[dict[str, Any]]:
+    """The catalogue: current version of every procedure."""
+    return [{**definition_of(v).public(), "version": v.version} for v in current_versions(uow)]
+
+
+def procedure_view(services: Services, uow: UnitOfWork, code: str) -> dict[str, Any]:
+    """One procedure with its e-form schema."""
+    version = current_version(uow, code)
+    definition = definition_of(version)
+    return {**definition.public(), "version": version.version, "form_schema": services.forms.schema(definition.form)}

@@ -1,0 +1,1 @@
+"""BPMN execution. Only `engine/workflow/` imports SpiffWorkflow."""

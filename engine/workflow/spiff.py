@@ -1,0 +1,440 @@
+"""The SpiffWorkflow adapter: the only place that drives BPMN models (implements `WorkflowRuntime`).
+
+Specs are parsed once per content hash and cached here; instances are plain JSON documents that name their
+spec by hash. Every value crossing the boundary is deep-copied (SPIFF.md trap 2), model code runs in the
+sandbox, and every library failure leaves as a `WorkflowError`.
+
+After a `WorkflowError` raised while running steps the in-memory instance is half-advanced: the caller must
+discard it and reload the last saved document (the unit of work rolls back anyway).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+from copy import deepcopy
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from lxml import etree  # type: ignore[import-untyped]
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.util.task import TaskState
+
+from engine.errors import Conflict, DomainError, WorkflowError
+from engine.workflow.sandbox import (
+    SandboxEnvironment,
+    SandboxScriptEngine,
+    WorkflowStepError,
+    compile_checked,
+)
+from engine.workflow.serializer import InstanceSerializer
+from engine.workflow.types import Instance, ReadyTask, SpecInfo, WaitingTimer
+
+# No DTDs, no entities, no network: uploaded BPMN is untrusted XML.
+_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+# Ids SpiffWorkflow uses for its own control tasks (SPIFF.md trap 7).
+_RESERVED_IDS = ("Start", "End", "Root")
+
+
+@dataclass
+class SpiffInstance:
+    """A running SpiffWorkflow workflow and the hash of the spec it runs on."""
+
+    spec_hash: str
+    workflow: Any
+
+
+@dataclass(frozen=True)
+class _Registered:
+    spec: Any
+    subprocess_specs: dict[str, Any]
+    info: SpecInfo
+
+
+def spec_hash_of(bpmn_xml: str, process_id: str) -> str:
+    """Content hash naming one BPMN version: sha256 over the XML bytes and the process id."""
+    digest = hashlib.sha256(bpmn_xml.encode("utf-8"))
+    digest.update(b"\0" + process_id.encode("utf-8"))
+    return digest.hexdigest()
+
+
+class SpiffRuntime:
+    """`WorkflowRuntime` on SpiffWorkflow 3.2 with a spec cache, instance-only JSON and sandboxed scripts."""
+
+    def __init__(
+        self,
+        helpers: Mapping[str, Callable[..., Any]] | None = None,
+        *,
+        max_loop_rounds: int = 20,
+        script_timeout: float = 1.0,
+        script_max_lines: int = 1_000_000,
+        max_specs: int = 128,
+        validate_xml: bool = True,
+    ) -> None:
+        self.max_loop_rounds = max_loop_rounds
+        self.max_specs = max_specs
+        self.validate_xml = validate_xml
+        self.parse_count = 0  # how many times a model was actually parsed (tests, metrics)
+        self._engine = SandboxScriptEngine(
+            SandboxEnvironment(helpers, timeout=script_timeout, max_lines=script_max_lines)
+        )
+        self._serializer = InstanceSerializer()
+        self._specs: OrderedDict[str, _Registered] = OrderedDict()
+        self._lock = threading.Lock()
+
+    # --- specs -------------------------------------------------------------------------------------------
+
+    def register(self, bpmn_xml: str, process_id: str) -> SpecInfo:
+        """Parse (once, cached by content hash) and return what the model declares."""
+        spec_hash = spec_hash_of(bpmn_xml, process_id)
+        with self._lock:
+            cached = self._specs.get(spec_hash)
+            if cached is not None:
+                self._specs.move_to_end(spec_hash)
+                return cached.info
+        registered = self._parse(bpmn_xml, process_id, spec_hash)
+        with self._lock:
+            self._specs.setdefault(spec_hash, registered)
+            self._specs.move_to_end(spec_hash)
+            while len(self._specs) > self.max_specs:
+                self._specs.popitem(last=False)
+            return self._specs[spec_hash].info
+
+    def is_registered(self, spec_hash: str) -> bool:
+        """True when the spec is in this process's cache (else register it from the database first)."""
+        with self._lock:
+            return spec_hash in self._specs
+
+    def _registered(self, spec_hash: str) -> _Registered:
+        with self._lock:
+            registered = self._specs.get(spec_hash)
+        if registered is None:
+            raise KeyError(spec_hash)
+        return registered
+
+    def _parse(self, bpmn_xml: str, process_id: str, spec_hash: str) -> _Registered:
+        try:
+            root = etree.fromstring(bpmn_xml.encode("utf-8"), parser=_XML_PARSER)
+            reserved = [i for i in _RESERVED_IDS if root.xpath(f'//*[@id="{i}"]')]
+            if reserved:
+                raise ValueError(f"element ids {reserved} are reserved by the engine; use e.g. StartEvent_1")
+            parser = SpiffBpmnParser(validator=VALIDATOR if self.validate_xml else None)
+            parser.add_bpmn_xml(root, filename=f"{process_id}.bpmn")
+            spec = parser.get_spec(process_id)
+            subprocess_specs = parser.get_subprocess_specs(process_id)
+            all_specs = [spec, *subprocess_specs.values()]
+            for task_name, source, mode in _model_code(all_specs):
+                try:
+                    compile_checked(source.strip() if mode == "eval" else source, mode)
+                except (SyntaxError, ValueError) as exc:
+                    raise ValueError(f"{task_name}: {exc}") from exc
+        except Exception as exc:
+            raise WorkflowError(
+                f"Mô hình BPMN không hợp lệ: {exc}", f"Invalid BPMN model: {exc}", code="InvalidBpmn"
+            ) from exc
+        self.parse_count += 1
+        return _Registered(spec, subprocess_specs, _spec_info(spec_hash, process_id, all_specs))
+
+    # --- lifecycle ---------------------------------------------------------------------------------------
+
+    def start(self, spec_hash: str, data: dict[str, Any]) -> SpiffInstance:
+        """Instantiate with deep-copied data and run engine steps to the first waiting task."""
+        registered = self._registered(spec_hash)
+        workflow = BpmnWorkflow(registered.spec, registered.subprocess_specs, script_engine=self._engine)
+        start_task = workflow.get_next_task(state=TaskState.READY)
+        start_task.data = deepcopy(data)
+        _drive(workflow.do_engine_steps)
+        return SpiffInstance(spec_hash, workflow)
+
+    def ready_tasks(self, instance: Instance) -> list[ReadyTask]:
+        """User and manual tasks that are ready now."""
+        workflow = _workflow(instance)
+        return [_ready_task(task) for task in workflow.get_tasks(state=TaskState.READY, manual=True)]
+
+    def complete(self, instance: Instance, task_id: str, data: dict[str, Any]) -> None:
+        """Complete a ready user task with deep-copied data and run engine steps (loop-capped)."""
+        workflow = _workflow(instance)
+        task = _find_task(workflow, task_id)
+        if task is None or not task.has_state(TaskState.READY) or not task.task_spec.manual:
+            raise Conflict(
+                f"Công việc {task_id} không ở trạng thái sẵn sàng để hoàn thành.",
+                f"Task {task_id} is not a ready user task.",
+                code="TaskNotReady",
+            )
+        name = task.task_spec.name
+        rounds = self.completed_count(instance, name)
+        if rounds >= self.max_loop_rounds:
+            raise WorkflowError(
+                f"Bước '{name}' đã được thực hiện {rounds} lần, vượt giới hạn {self.max_loop_rounds} vòng "
+                "lặp của một hồ sơ; kiểm tra lại mô hình hoặc dừng xử lý hồ sơ.",
+                f"Step '{name}' has been completed {rounds} times, over the limit of "
+                f"{self.max_loop_rounds} loop rounds per instance; check the model or stop the dossier.",
+                code="LoopLimitExceeded",
+            )
+        task.set_data(**deepcopy(data))
+
+        def run() -> None:
+            task.run()
+            workflow.do_engine_steps()
+
+        _drive(run)
+
+    def cancel(self, instance: Instance) -> None:
+        """Stop the instance (withdrawal, stop): every unfinished task is cancelled, timers drop out."""
+        _drive(_workflow(instance).cancel)
+
+    def is_completed(self, instance: Instance) -> bool:
+        """True when the process reached an end or was cancelled."""
+        return bool(_workflow(instance).is_completed())
+
+    def end_event(self, instance: Instance) -> str | None:
+        """Spec name of the end event reached (the most recent one), if any."""
+        reached = [
+            task
+            for task in _all_tasks(_workflow(instance))
+            if isinstance(task.task_spec, EndEvent) and task.has_state(TaskState.COMPLETED)
+        ]
+        if not reached:
+            return None
+        return str(max(reached, key=lambda task: task.last_state_change).task_spec.name)
+
+    def data(self, instance: Instance) -> dict[str, Any]:
+        """A deep copy of the process data.
+
+        Completed: `workflow.data`, into which SpiffWorkflow merges the final task's data. Running: the data
+        of the last completed task laid over `workflow.data` (data objects). With parallel branches the
+        other branches' fresh values are not included until they join.
+        """
+        workflow = _workflow(instance)
+        merged = dict(workflow.data)
+        if not workflow.is_completed() and workflow.last_task is not None:
+            merged.update(workflow.last_task.data)
+        return deepcopy(merged)
+
+    # --- timers ------------------------------------------------------------------------------------------
+
+    def waiting_timers(self, instance: Instance) -> list[WaitingTimer]:
+        """Timers waiting to fire, with their (frozen) due times in aware UTC."""
+        timers = []
+        for task in _timer_tasks(_workflow(instance)):
+            due_at = _due_at(task)
+            if due_at is not None:
+                timers.append(WaitingTimer(str(task.id), task.task_spec.name, due_at))
+        return sorted(timers, key=lambda timer: timer.due_at)
+
+    def fire_due_timers(self, instance: Instance, now: datetime | None = None) -> bool:
+        """Fire timers that are due and run engine steps; True when a timer fired.
+
+        SpiffWorkflow compares against the wall clock; pass `now` (from the engine's Clock) to fire every
+        duration/date timer due at or before it as well.
+        """
+        workflow = _workflow(instance)
+        before = {task.id: _timer_state(task) for task in _timer_tasks(workflow)}
+        if now is not None:
+            for task in _timer_tasks(workflow):
+                due_at = _due_at(task)
+                if due_at is not None and due_at <= now and _is_single_shot(task):
+                    task.internal_data["event_fired"] = True
+
+        def run() -> None:
+            workflow.refresh_timers()
+            workflow.do_engine_steps()
+
+        _drive(run)
+        after = {task.id: _timer_state(task) for task in _timer_tasks(workflow)}
+        return any(after.get(task_id) != state for task_id, state in before.items())
+
+    # --- persistence -------------------------------------------------------------------------------------
+
+    def dumps(self, instance: Instance) -> str:
+        """Serialize the instance only (the spec is referenced by hash)."""
+        spiff_instance = _instance(instance)
+        return self._serializer.dumps(spiff_instance.workflow, spiff_instance.spec_hash)
+
+    def loads(self, spec_hash: str, state: str) -> SpiffInstance:
+        """Rebuild an instance of a registered spec; KeyError when the spec is not cached here."""
+        registered = self._registered(spec_hash)
+        try:
+            dct, written_for = self._serializer.read_header(state)
+        except ValueError as exc:
+            raise WorkflowError(
+                f"Không đọc được trạng thái quy trình: {exc}", f"Cannot read workflow state: {exc}"
+            ) from exc
+        if written_for != spec_hash:
+            raise WorkflowError(
+                "Trạng thái quy trình thuộc về một phiên bản mô hình khác.",
+                f"Workflow state belongs to spec {written_for}, not {spec_hash}.",
+            )
+        workflow = self._serializer.restore(dct, registered.spec, registered.subprocess_specs, self._engine)
+        return SpiffInstance(spec_hash, workflow)
+
+    # --- monitoring --------------------------------------------------------------------------------------
+
+    def tree_depth(self, instance: Instance) -> int:
+        """Depth of the deepest task; SpiffWorkflow stops seeing tasks at 1000 (SPIFF.md trap 3)."""
+        workflow = _workflow(instance)
+        deepest, level = 0, [workflow.task_tree]
+        while level:
+            level = [child for task in level for child in task.children]
+            if level:
+                deepest += 1
+        return deepest
+
+    def completed_count(self, instance: Instance, spec_name: str) -> int:
+        """How many times the task spec `spec_name` has completed in this instance."""
+        return sum(
+            1
+            for task in _all_tasks(_workflow(instance))
+            if task.task_spec.name == spec_name and task.has_state(TaskState.COMPLETED)
+        )
+
+
+# --- helpers -------------------------------------------------------------------------------------------
+
+
+def _instance(instance: Instance) -> SpiffInstance:
+    if not isinstance(instance, SpiffInstance):
+        raise TypeError(f"expected a SpiffInstance, got {type(instance).__name__}")
+    return instance
+
+
+def _workflow(instance: Instance) -> Any:
+    return _instance(instance).workflow
+
+
+def _all_tasks(workflow: Any) -> Iterator[Any]:
+    # workflow.tasks holds every task of the top process, including ones the depth-limited iterator misses.
+    yield from workflow.tasks.values()
+    for subprocess in workflow.subprocesses.values():
+        yield from subprocess.tasks.values()
+
+
+def _find_task(workflow: Any, task_id: str) -> Any:
+    try:
+        return workflow.get_task_from_id(UUID(task_id))
+    except (ValueError, WorkflowException):
+        return None
+
+
+def _drive(step: Callable[[], Any]) -> None:
+    """Run library code, turning its failures into WorkflowError with the task spec and the cause."""
+    try:
+        step()
+    except DomainError:
+        raise
+    except WorkflowTaskException as exc:
+        raise WorkflowStepError(exc.task.task_spec.name if exc.task else None, _cause(exc)) from exc
+    except WorkflowException as exc:
+        spec = getattr(exc, "task_spec", None)
+        raise WorkflowStepError(getattr(spec, "name", None), _cause(exc)) from exc
+    except Exception as exc:
+        raise WorkflowStepError(None, _cause(exc)) from exc
+
+
+def _cause(exc: BaseException) -> str:
+    """The library's message plus the innermost original exception it wraps."""
+    text = str(exc)
+    inner: BaseException | None = exc
+    seen = 0
+    while inner is not None and (inner.__cause__ or inner.__context__) and seen < 10:
+        inner = inner.__cause__ or inner.__context__
+        seen += 1
+    if inner is not None and inner is not exc:
+        text += f" ({type(inner).__name__}: {inner})"
+    return text
+
+
+def _ready_task(task: Any) -> ReadyTask:
+    spec = task.task_spec
+    return ReadyTask(
+        id=str(task.id),
+        spec_name=spec.name,
+        title=spec.bpmn_name or spec.name,
+        lane=spec.lane,
+        properties=dict(_properties(spec)),
+    )
+
+
+def _properties(spec: Any) -> dict[str, str]:
+    extensions = getattr(spec, "extensions", None) or {}
+    return {str(k): str(v) for k, v in (extensions.get("properties") or {}).items()}
+
+
+def _spec_info(spec_hash: str, process_id: str, specs: list[Any]) -> SpecInfo:
+    lanes: set[str] = set()
+    user_tasks: dict[str, dict[str, str]] = {}
+    end_events: dict[str, dict[str, str]] = {}
+    for spec in specs:
+        for task_spec in spec.task_specs.values():
+            if task_spec.lane:
+                lanes.add(task_spec.lane)
+            if task_spec.manual:
+                user_tasks[task_spec.name] = _properties(task_spec)
+            elif isinstance(task_spec, EndEvent):
+                end_events[task_spec.name] = _properties(task_spec)
+    return SpecInfo(spec_hash, process_id, frozenset(lanes), user_tasks, end_events)
+
+
+def _model_code(specs: list[Any]) -> Iterator[tuple[str, str, str]]:
+    """Every script (exec) and expression (eval) in the models, to check against the sandbox early."""
+    for spec in specs:
+        for task_spec in spec.task_specs.values():
+            name = task_spec.name
+            for attr in ("script", "prescript", "postscript"):
+                source = getattr(task_spec, attr, None)
+                if isinstance(source, str) and source.strip():
+                    yield name, source, "exec"
+            for attr in ("condition", "cardinality"):
+                source = getattr(task_spec, attr, None)
+                if isinstance(source, str) and source.strip():
+                    yield name, source, "eval"
+            for condition, _target in getattr(task_spec, "cond_task_specs", None) or []:
+                args = getattr(condition, "args", None) or []
+                if args and isinstance(args[0], str):
+                    yield name, args[0], "eval"
+            for param in (getattr(task_spec, "operation_params", None) or {}).values():
+                if isinstance(param, dict) and isinstance(param.get("value"), str):
+                    yield name, param["value"], "eval"
+            expression = getattr(getattr(task_spec, "event_definition", None), "expression", None)
+            if isinstance(expression, str) and expression.strip():
+                yield name, expression, "eval"
+
+
+def _timer_tasks(workflow: Any) -> list[Any]:
+    return [
+        task
+        for task in workflow.event_manager.tasks.values()
+        if isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)
+        and task.has_state(TaskState.WAITING)
+    ]
+
+
+def _is_single_shot(task: Any) -> bool:
+    return not isinstance(task.task_spec.event_definition, CycleTimerEventDefinition)
+
+
+def _due_at(task: Any) -> datetime | None:
+    value = task.task_spec.event_definition.details(task).value
+    if not isinstance(value, str):
+        return None
+    try:
+        moment: datetime = TimerEventDefinition.get_datetime(value)
+    except ValueError:
+        return None
+    return moment.astimezone(UTC)
+
+
+def _timer_state(task: Any) -> tuple[int, str]:
+    return task.state, repr(task.internal_data.get("event_value"))

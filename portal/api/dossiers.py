@@ -1,0 +1,151 @@
+"""Dossiers: file, receive, supplement, extend, withdraw, detail, public tracking."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import col, select
+
+from engine.actor import Role
+from engine.store.models import DossierRow
+from engine.usecases import dossiers as uc
+from engine.usecases.queries import dossier_detail, iso, status_view, track
+from portal.api.deps import ContainerDep
+from portal.auth import CurrentActor
+
+router = APIRouter(tags=["dossiers"])
+
+
+class Strict(BaseModel):
+    """Unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class FileIn(Strict):
+    procedure: str = Field(description="Mã thủ tục, ví dụ 1.004222")
+    agency: str = Field(description="Mã định danh cơ quan tiếp nhận")
+    channel: Literal["online", "counter", "postal"] = "online"
+    applicant: dict[str, Any] = Field(default_factory=dict)
+    form: dict[str, Any] = Field(default_factory=dict)
+    papers: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class ReceiveIn(Strict):
+    decision: Literal["accept", "supplement", "refuse"]
+    note: str | None = None
+    reason: str | None = None
+    missing_papers: list[dict[str, Any]] | None = None
+    papers: list[dict[str, Any]] | None = None
+
+
+class SupplementIn(Strict):
+    note: str | None = None
+    papers: list[dict[str, Any]] = Field(default_factory=list)
+    form: dict[str, Any] | None = None
+
+
+class ExtensionIn(Strict):
+    reason: str
+    new_due_at: str = Field(description="ISO 8601; giờ địa phương nếu không ghi múi giờ")
+
+
+class WithdrawIn(Strict):
+    reason: str
+
+
+def _summary(d: DossierRow) -> dict[str, Any]:
+    return {
+        "code": d.code,
+        "procedure": d.procedure_code,
+        "agency": d.agency_code,
+        "channel": d.channel,
+        "status": status_view(d.status),
+        "applicant_name": d.applicant_name,
+        "current_step": d.current_step,
+        "filed_at": iso(d.filed_at),
+        "received_at": iso(d.received_at),
+        "due_at": iso(d.due_at),
+        "version": d.version,
+    }
+
+
+def _drop_none(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(exclude_none=True)
+
+
+@router.post("/dossiers", status_code=201)
+def file_dossier(body: FileIn, actor: CurrentActor, c: ContainerDep) -> dict[str, Any]:
+    """Nộp hồ sơ. Online → status 1; counter/postal → received at once (2 then 4)."""
+    with c.transaction() as uow:
+        dossier = uc.file_dossier(c.services, uow, actor, uc.FileDossier(**body.model_dump()))
+        return dossier_detail(c.services, uow, actor, dossier.code)
+
+
+@router.get("/dossiers")
+def list_dossiers(
+    actor: CurrentActor, c: ContainerDep, status: int | None = None, limit: int = 50, before_id: int | None = None
+) -> list[dict[str, Any]]:
+    """My dossiers (citizen) or my agency's (staff), newest first, keyset-paginated by `before_id`."""
+    query = select(DossierRow)
+    if actor.is_staff or actor.has(Role.SUPERVISOR):
+        query = query.where(DossierRow.agency_code == actor.agency)
+    elif actor.has(Role.CITIZEN):
+        query = query.where(DossierRow.owner_subject == actor.subject)
+    else:
+        return []
+    if status is not None:
+        query = query.where(DossierRow.status == status)
+    if before_id is not None:
+        query = query.where(col(DossierRow.id) < before_id)
+    query = query.order_by(col(DossierRow.id).desc()).limit(max(1, min(limit, 200)))
+    with c.transaction() as uow:
+        return [{**_summary(d), "id": d.id} for d in uow.session.exec(query).all()]
+
+
+@router.get("/dossiers/{code}")
+def get_dossier(code: str, actor: CurrentActor, c: ContainerDep) -> dict[str, Any]:
+    """Detail: status, current step and holder, deadline explained, timeline, hand-over log."""
+    with c.transaction() as uow:
+        return dossier_detail(c.services, uow, actor, code)
+
+
+@router.post("/dossiers/{code}/receive")
+def receive(code: str, body: ReceiveIn, actor: CurrentActor, c: ContainerDep) -> dict[str, Any]:
+    """One-stop officer: accept (receipt, deadline starts), supplement (once, completely) or refuse."""
+    with c.transaction() as uow:
+        uc.receive(c.services, uow, actor, code, _drop_none(body))
+        return dossier_detail(c.services, uow, actor, code)
+
+
+@router.post("/dossiers/{code}/supplement")
+def supplement(code: str, body: SupplementIn, actor: CurrentActor, c: ContainerDep) -> dict[str, Any]:
+    """Citizen supplies what was asked; the clock resumes (or restarts, per procedure)."""
+    with c.transaction() as uow:
+        uc.supplement(c.services, uow, actor, code, _drop_none(body))
+        return dossier_detail(c.services, uow, actor, code)
+
+
+@router.post("/dossiers/{code}/extension")
+def extension(code: str, body: ExtensionIn, actor: CurrentActor, c: ContainerDep) -> dict[str, Any]:
+    """Leader: apology with a new appointment (Mẫu 04), once, ≥ 1 working day before the due time."""
+    with c.transaction() as uow:
+        uc.extend(c.services, uow, actor, code, body.model_dump())
+        return dossier_detail(c.services, uow, actor, code)
+
+
+@router.post("/dossiers/{code}/withdraw")
+def withdraw(code: str, body: WithdrawIn, actor: CurrentActor, c: ContainerDep) -> dict[str, Any]:
+    """Citizen withdraws before a result exists."""
+    with c.transaction() as uow:
+        uc.withdraw(c.services, uow, actor, code, body.model_dump())
+        return dossier_detail(c.services, uow, actor, code)
+
+
+@router.get("/track/{code}")
+def public_track(code: str, c: ContainerDep) -> dict[str, Any]:
+    """Public tracking for the receipt's QR code: status and dates, no personal data."""
+    with c.transaction() as uow:
+        return track(uow, code)

@@ -1,0 +1,65 @@
+"""Work lists: ready user tasks, claim, complete."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine.usecases import tasks as uc
+from engine.usecases.queries import dossier_detail, iso, status_view
+from portal.api.deps import ContainerDep
+from portal.auth import CurrentActor
+
+router = APIRouter(tags=["tasks"])
+
+
+class CompleteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    data: dict[str, Any] = Field(default_factory=dict, description="Dữ liệu biểu mẫu của bước xử lý")
+
+
+def _view(v: uc.TaskView) -> dict[str, Any]:
+    t, d = v.task, v.dossier
+    return {
+        "id": t.id,
+        "title": t.title,
+        "step": t.step,
+        "role": t.role,
+        "lane": t.lane,
+        "form": t.form,
+        "decisions": t.decisions.split(",") if t.decisions else [],
+        "assignee": t.assignee_name,
+        "ready_at": iso(t.ready_at),
+        "due_at": iso(t.due_at),
+        "dossier": {"code": d.code, "procedure": d.procedure_code, "applicant_name": d.applicant_name,
+                    "status": status_view(d.status), "due_at": iso(d.due_at)},
+    }
+
+
+@router.get("/tasks")
+def list_tasks(
+    actor: CurrentActor, c: ContainerDep, limit: int = 50, after: datetime | None = None, mine: bool = False
+) -> list[dict[str, Any]]:
+    """Ready tasks the actor may work, oldest first; pass the last `ready_at` as `after` for the next page."""
+    with c.transaction() as uow:
+        return [_view(v) for v in uc.list_tasks(uow, actor, limit=limit, after=after, mine=mine)]
+
+
+@router.post("/tasks/{task_id}/claim")
+def claim(task_id: str, actor: CurrentActor, c: ContainerDep) -> dict[str, Any]:
+    """Take the task; someone else's claim is a 409."""
+    with c.transaction() as uow:
+        task = uc.claim(c.services, uow, actor, task_id)
+        return {"id": task.id, "assignee": task.assignee_name, "claimed_at": iso(task.claimed_at)}
+
+
+@router.post("/tasks/{task_id}/complete")
+def complete(task_id: str, body: CompleteIn, actor: CurrentActor, c: ContainerDep) -> dict[str, Any]:
+    """Complete the task with its form data; returns the dossier as it now stands."""
+    with c.transaction() as uow:
+        dossier = uc.complete(c.services, uow, actor, task_id, body.data)
+        return dossier_detail(c.services, uow, actor, dossier.code)

@@ -1,0 +1,40 @@
+"""FastAPI app factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from portal import errors
+from portal.api import calendar, dossiers, procedures, tasks
+from portal.auth import DevIdentity, TokenVerifier
+from portal.settings import Settings, get_settings
+from portal.wiring import Container, build
+
+
+def create_app(
+    settings: Settings | None = None, container: Container | None = None, verifier: TokenVerifier | None = None
+) -> FastAPI:
+    """Build the portal: JSON API under /api/v1, one error map, the identity verifier."""
+    settings = settings or get_settings()
+    container = container or build(settings)
+    app = FastAPI(
+        title="MotCua — Hệ thống một cửa điện tử",
+        version="0.1.0",
+        description="API giải quyết thủ tục hành chính một cửa (Nghị định 118/2025/NĐ-CP).",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/docs",
+    )
+    app.state.container = container
+    app.state.verifier = verifier or DevIdentity(settings)
+    errors.install(app)
+    for module in (procedures, dossiers, tasks, calendar):
+        app.include_router(module.router, prefix="/api/v1")
+
+    @app.get("/api/v1/health", tags=["health"])
+    def health() -> dict[str, Any]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,163 @@
+"""Who is calling: bearer tokens (development identity now, Keycloak later) → Actor."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Protocol
+
+import jwt
+from fastapi import Depends, Request
+
+from engine.actor import Actor, Role
+from engine.errors import Unauthenticated
+from portal.settings import Settings
+
+
+class TokenVerifier(Protocol):
+    """Turns a bearer token into an Actor or raises Unauthenticated."""
+
+    def verify(self, token: str) -> Actor:
+        """Verify signature, issuer, audience, expiry; map claims."""
+        ...
+
+
+def actor_from_claims(claims: dict[str, Any]) -> Actor:
+    """The same Actor from a development token or a Keycloak token."""
+    roles = frozenset(Role(r) for r in (claims.get("realm_access") or {}).get("roles", []) if r in Role._value2member_map_)
+    return Actor(
+        subject=str(claims["sub"]),
+        username=str(claims.get("preferred_username") or claims["sub"]),
+        roles=roles,
+        agency=claims.get("agency"),
+        identity_number=claims.get("identity_number"),
+        full_name=claims.get("name"),
+    )
+
+
+def invalid_token(reason_en: str) -> Unauthenticated:
+    """401 with a Vietnamese message."""
+    return Unauthenticated(
+        "Phiên đăng nhập không hợp lệ hoặc đã hết hạn. Vui lòng đăng nhập lại.", f"Invalid token: {reason_en}."
+    )
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    """A seeded development user."""
+
+    username: str
+    name: str
+    roles: tuple[str, ...]
+    agency: str | None = None
+    identity_number: str | None = None
+    email: str | None = None
+
+
+DEMO_USERS: tuple[DemoUser, ...] = (
+    DemoUser("nguyenvanan", "Nguyễn Văn An", ("citizen",), identity_number="001088012345",
+             email="nguyenvanan@example.vn"),
+    DemoUser("tranthibinh", "Trần Thị Bình", ("citizen",), identity_number="001192004567",
+             email="tranthibinh@example.vn"),
+    DemoUser("motcua.badinh", "Lê Thu Hà", ("officer",), agency="H29.12.3"),
+    DemoUser("chuyenvien.badinh", "Phạm Minh Đức", ("specialist",), agency="H29.12.3"),
+    DemoUser("lanhdao.badinh", "Hoàng Văn Hải", ("leader",), agency="H29.12.3"),
+    DemoUser("giamsat.badinh", "Vũ Thị Lan", ("supervisor",), agency="H29.12.3"),
+    DemoUser("motcua.hoankiem", "Đỗ Quang Huy", ("officer",), agency="H29.12.5"),
+    DemoUser("chuyenvien.hoankiem", "Bùi Thị Mai", ("specialist",), agency="H29.12.5"),
+    DemoUser("lanhdao.hoankiem", "Ngô Đức Long", ("leader",), agency="H29.12.5"),
+    DemoUser("quantri", "Quản trị hệ thống", ("admin",)),
+)
+
+
+class DevIdentity:
+    """Built-in development identity: HS256 tokens with the claims a Keycloak token carries."""
+
+    def __init__(self, settings: Settings) -> None:
+        if settings.env == "production" or not settings.dev_identity:
+            raise RuntimeError(
+                "The development identity is refused in production (MOTCUA_ENV=production); use Keycloak."
+            )
+        self.issuer = settings.token_issuer
+        self.audience = settings.token_audience
+        self._secret = settings.dev_secret or _local_secret(settings.data_dir)
+
+    def issue(
+        self,
+        *,
+        username: str,
+        roles: list[str],
+        agency: str | None = None,
+        identity_number: str | None = None,
+        name: str | None = None,
+        ttl_seconds: int = 8 * 3600,
+    ) -> str:
+        """Sign a token for a development user."""
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": f"dev:{username}",
+            "preferred_username": username,
+            "name": name or username,
+            "realm_access": {"roles": roles},
+            "iat": now,
+            "exp": now + ttl_seconds,
+            "typ": "Bearer",
+        }
+        if agency:
+            claims["agency"] = agency
+        if identity_number:
+            claims["identity_number"] = identity_number
+        return jwt.encode(claims, self._secret, algorithm="HS256")
+
+    def issue_demo(self, username: str) -> str:
+        """Token for one of DEMO_USERS."""
+        user = next((u for u in DEMO_USERS if u.username == username), None)
+        if user is None:
+            raise KeyError(username)
+        return self.issue(username=user.username, roles=list(user.roles), agency=user.agency,
+                          identity_number=user.identity_number, name=user.name)
+
+    def verify(self, token: str) -> Actor:
+        """Check signature (HS256 only), issuer, audience and expiry."""
+        try:
+            claims = jwt.decode(
+                token, self._secret, algorithms=["HS256"], audience=self.audience, issuer=self.issuer,
+                options={"require": ["exp", "iss", "aud", "sub"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise invalid_token(str(exc)) from exc
+        return actor_from_claims(claims)
+
+
+def _local_secret(data_dir: Path) -> str:
+    """A random per-installation secret kept beside the SQLite file (never a fixed default)."""
+    path = data_dir / "dev-identity.secret"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    path.write_text(secret)
+    path.chmod(0o600)
+    return secret
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def current_actor(request: Request) -> Actor:
+    """The authenticated actor, or 401."""
+    token = _bearer(request)
+    if token is None:
+        raise Unauthenticated("Vui lòng đăng nhập để tiếp tục.", "Authentication required (bearer token).")
+    verifier: TokenVerifier = request.app.state.verifier
+    return verifier.verify(token)
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]

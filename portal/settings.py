@@ -1,0 +1,59 @@
+"""Configuration: environment variables with the prefix MOTCUA_ (pydantic-settings)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Everything an operator may set; secrets have no usable default in production."""
+
+    model_config = SettingsConfigDict(env_prefix="MOTCUA_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    database_url: str = f"sqlite:///{ROOT / 'var' / 'motcua.db'}"
+    processes_dir: Path = ROOT / "processes"
+    forms_dir: Path = ROOT / "forms"
+    data_dir: Path = ROOT / "var"
+    public_url: str = "http://127.0.0.1:8000"
+    # Built-in development identity (embedded default only; refused in production).
+    dev_identity: bool = True
+    dev_secret: str | None = None
+    token_issuer: str = "http://127.0.0.1:8000/dev-identity"
+    token_audience: str = "motcua"
+    # Keycloak (production identity).
+    keycloak_url: str | None = None
+    keycloak_realm: str = "motcua"
+    keycloak_client_id: str = "motcua-portal"
+    # Deadlines.
+    near_due_share: float = Field(default=0.25, gt=0, lt=1)
+    timeliness_by_date: bool = True
+    max_loop_rounds: int = Field(default=20, ge=1, le=200)
+    seed_demo: bool = True
+
+    @model_validator(mode="after")
+    def _production_is_strict(self) -> Settings:
+        if self.env == "production":
+            if self.dev_identity:
+                raise ValueError(
+                    "MOTCUA_DEV_IDENTITY must be false in production: the development identity is for the "
+                    "embedded default only (đặt MOTCUA_DEV_IDENTITY=false khi chạy production)."
+                )
+            if not self.keycloak_url:
+                raise ValueError("MOTCUA_KEYCLOAK_URL is required in production.")
+            if self.database_url.startswith("sqlite"):
+                raise ValueError("Production runs on PostgreSQL: set MOTCUA_DATABASE_URL.")
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once)."""
+    return Settings()

@@ -1,0 +1,45 @@
+"""Composition root: build the services a process needs from the settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+
+from engine.clock import Clock, SystemClock
+from engine.forms import FormRegistry
+from engine.services import Services
+from engine.store.db import UnitOfWork, make_engine, unit_of_work
+from engine.workflow.spiff import SpiffRuntime
+from engine.workflow.helpers import script_helpers
+from portal.settings import Settings
+
+
+@dataclass
+class Container:
+    """Everything one process shares across requests."""
+
+    settings: Settings
+    engine: Engine
+    services: Services
+
+    @contextmanager
+    def transaction(self) -> Iterator[UnitOfWork]:
+        """One unit of work: commit on success, roll back on error."""
+        with unit_of_work(self.engine) as uow:
+            yield uow
+
+
+def build(settings: Settings, clock: Clock | None = None, engine: Engine | None = None) -> Container:
+    """Wire runtime, clock, forms and the database engine."""
+    runtime = SpiffRuntime(helpers=script_helpers(), max_loop_rounds=settings.max_loop_rounds)
+    services = Services(
+        runtime=runtime,
+        clock=clock or SystemClock(),
+        forms=FormRegistry(settings.forms_dir),
+        near_due_share=settings.near_due_share,
+        timeliness_by_date=settings.timeliness_by_date,
+    )
+    return Container(settings, engine or make_engine(settings.database_url), services)
