@@ -97,17 +97,17 @@ def current_version(uow: UnitOfWork, code: str) -> ProcedureVersionRow:
     return row
 
 
-# Versions never change once published, so a parsed definition can live as long as the process.
-_DEFINITIONS: dict[int, ProcedureDefinition] = {}
+# A version's content never changes once published, so its parsed definition is cached by content hash
+# (not by row id: ids repeat across databases, e.g. scenario runs).
+_DEFINITIONS: dict[str, ProcedureDefinition] = {}
 
 
 def definition_of(row: ProcedureVersionRow) -> ProcedureDefinition:
-    """The parsed definition of a stored version (cached per version id)."""
-    assert row.id is not None
-    found = _DEFINITIONS.get(row.id)
+    """The parsed definition of a stored version."""
+    found = _DEFINITIONS.get(row.content_hash)
     if found is None:
-        found = parse_definition(row.slug, row.definition, Path(f"procedure_version/{row.id}"))
-        _DEFINITIONS[row.id] = found
+        found = parse_definition(row.slug, row.definition, Path(f"procedure_version/{row.code}/{row.version}"))
+        _DEFINITIONS[row.content_hash] = found
     return found
 
 

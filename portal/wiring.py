@@ -32,14 +32,25 @@ class Container:
             yield uow
 
 
-def build(settings: Settings, clock: Clock | None = None, engine: Engine | None = None) -> Container:
-    """Wire runtime, clock, forms and the database engine."""
-    runtime = SpiffRuntime(helpers=script_helpers(), max_loop_rounds=settings.max_loop_rounds)
-    services = Services(
+_RUNTIMES: dict[int, SpiffRuntime] = {}
+
+
+def build_services(settings: Settings, clock: Clock | None = None) -> Services:
+    """Runtime (one per process and loop cap: parsed specs are shared), clock and forms."""
+    runtime = _RUNTIMES.get(settings.max_loop_rounds)
+    if runtime is None:
+        runtime = SpiffRuntime(helpers=script_helpers(), max_loop_rounds=settings.max_loop_rounds)
+        _RUNTIMES[settings.max_loop_rounds] = runtime
+    clock = clock or SystemClock()
+    return Services(
         runtime=runtime,
-        clock=clock or SystemClock(),
-        forms=FormRegistry(settings.forms_dir),
+        clock=clock,
+        forms=FormRegistry(settings.forms_dir, clock),
         near_due_share=settings.near_due_share,
         timeliness_by_date=settings.timeliness_by_date,
     )
-    return Container(settings, engine or make_engine(settings.database_url), services)
+
+
+def build(settings: Settings, clock: Clock | None = None, engine: Engine | None = None) -> Container:
+    """Wire the services and the database engine."""
+    return Container(settings, engine or make_engine(settings.database_url), build_services(settings, clock))

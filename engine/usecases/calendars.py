@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from engine.calendar import CalendarException, ExceptionKind, OfficeHours, Scope, WorkingCalendar
+from engine.errors import NotFound
 from engine.store.db import UnitOfWork
 from engine.store.models import AgencyRow, CalendarExceptionRow
 
@@ -28,6 +29,9 @@ def load_exceptions(uow: UnitOfWork) -> list[CalendarException]:
 def calendar_for(uow: UnitOfWork, agency_code: str | None) -> WorkingCalendar:
     """The calendar of an agency (national + its province + its own exceptions, its office hours)."""
     agency = uow.session.get(AgencyRow, agency_code) if agency_code else None
+    if agency_code and agency is None:
+        raise NotFound(f"Không tìm thấy cơ quan «{agency_code}».", f"Agency '{agency_code}' not found.",
+                       code="AgencyNotFound")
     hours = OfficeHours.from_strings(agency.office_hours) if agency else OfficeHours()
     return WorkingCalendar(
         load_exceptions(uow),

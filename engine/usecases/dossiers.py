@@ -169,7 +169,7 @@ def file_dossier(services: Services, uow: UnitOfWork, actor: Actor, cmd: FileDos
                          if agency else cmd.agency)
     advance(ctx, actor, now)
     if cmd.channel != "online":
-        _decide_reception(ctx, actor, {"decision": "accept", "papers": papers, "note": "Tiếp nhận trực tiếp"}, now)
+        _decide_reception(ctx, actor, {"decision": "accept", "note": "Tiếp nhận trực tiếp tại Bộ phận Một cửa"}, now)
     return dossier
 
 
@@ -189,7 +189,7 @@ def _decide_reception(ctx: DossierContext, actor: Actor, payload: dict[str, Any]
 
 
 def _decision_note(data: dict[str, Any]) -> str | None:
-    parts = [str(data[k]) for k in ("reason", "note", "opinion") if data.get(k)]
+    parts = [str(data[k]) for k in ("refusal_reason", "reason", "opinion", "note") if data.get(k)]
     missing = data.get("missing_papers") or []
     if missing:
         parts.append("; ".join(f"{m.get('paper')}: {m.get('reason')}" for m in missing if isinstance(m, dict)))

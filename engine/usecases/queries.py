@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from engine.actor import Actor
-from engine.calendar import WorkingCalendar
+from engine.calendar import DeadlineUnit, Due, WorkingCalendar
 from engine.catalog import current_version, current_versions, definition_of
 from engine.clock import to_local
 from engine.dossier.status import OPEN, Status
@@ -64,7 +64,7 @@ def deadline_view(
     calendar = calendar_for(uow, dossier.agency_code)
     deadline = definition.deadline
     base = calendar.due(dossier.received_at, deadline.amount, deadline.unit, deadline.cutoff)
-    lines = list(base.as_dict()["explanation"])  # type: ignore[call-overload]
+    lines = base.explanation()
     pauses = uow.session.exec(
         select(ClockPauseRow).where(ClockPauseRow.dossier_id == dossier.id).order_by(col(ClockPauseRow.id))
     ).all()
@@ -102,7 +102,7 @@ def deadline_view(
     elif dossier.timeliness:
         view["state"] = dossier.timeliness
         view["state_label"] = Timeliness(dossier.timeliness).label
-    skipped_until = max(dossier.due_at, base.due)
+    view["skipped"] = _skipped(calendar, base, dossier)
     view.update(
         {
             "received_at": iso(dossier.received_at),
@@ -110,10 +110,6 @@ def deadline_view(
             "start_reason": base.start_reason,
             "due_at": iso(dossier.due_at),
             "original_due_at": iso(dossier.original_due_at),
-            "skipped": [
-                {"date": s.day.isoformat(), "reason": s.reason}
-                for s in calendar.skipped_days(to_local(base.start).date(), to_local(skipped_until).date())
-            ],
             "pauses": [
                 {"started_at": iso(p.started_at), "ended_at": iso(p.ended_at), "reason": p.reason,
                  "policy": p.policy, "due_before": iso(p.due_before), "due_after": iso(p.due_after)}
@@ -128,6 +124,17 @@ def deadline_view(
         }
     )
     return view
+
+
+def _skipped(calendar: WorkingCalendar, base: Due, dossier: DossierRow) -> list[dict[str, str]]:
+    """Days not counted from receipt to the due time now in force, each with its reason."""
+    assert dossier.received_at is not None and dossier.due_at is not None
+    if base.unit is DeadlineUnit.CALENDAR_DAYS:
+        days = list(base.skipped)  # calendar days count weekends; only the roll-over days were skipped
+    else:
+        end = max(dossier.due_at, base.due)
+        days = calendar.skipped_days(to_local(dossier.received_at).date(), to_local(end).date())
+    return [{"date": s.day.isoformat(), "reason": s.reason} for s in days]
 
 
 def _timeline(uow: UnitOfWork, dossier: DossierRow) -> dict[str, list[dict[str, Any]]]:

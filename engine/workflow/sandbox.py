@@ -17,7 +17,7 @@ import ast
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import lru_cache
 from types import CodeType, FrameType, ModuleType
 from typing import Any
@@ -110,6 +110,8 @@ def _check_node(node: ast.AST) -> None:
         raise ScriptRejected(f"name '{node.id}' is not allowed (names may not start with '_')")
     if isinstance(node, ast.Attribute) and _attribute_denied(node.attr):
         raise ScriptRejected(f"attribute '{node.attr}' is not allowed")
+    if isinstance(node, ast.MatchClass) and any(_attribute_denied(a) for a in node.kwd_attrs):
+        raise ScriptRejected("class patterns may not capture denied attributes")
     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name.startswith("_"):
         raise ScriptRejected(f"name '{node.name}' is not allowed (names may not start with '_')")
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
@@ -130,6 +132,40 @@ def compile_checked(source: str, mode: str) -> CodeType:
         _check_node(node)
     code: CodeType = compile(tree, SCRIPT_FILENAME, mode)
     return code
+
+
+def check_model_code(specs: Iterable[Any]) -> None:
+    """Check every script and expression of parsed specs against the sandbox; ValueError names the element."""
+    for task_name, source, mode in _model_code(specs):
+        try:
+            compile_checked(source.strip() if mode == "eval" else source, mode)
+        except (SyntaxError, ValueError) as exc:
+            raise ValueError(f"{task_name}: {exc}") from exc
+
+
+def _model_code(specs: Iterable[Any]) -> Iterator[tuple[str, str, str]]:
+    """Every script (exec) and expression (eval) in the models, to check against the sandbox early."""
+    for spec in specs:
+        for task_spec in spec.task_specs.values():
+            name = task_spec.name
+            for attr in ("script", "prescript", "postscript"):
+                source = getattr(task_spec, attr, None)
+                if isinstance(source, str) and source.strip():
+                    yield name, source, "exec"
+            for attr in ("condition", "cardinality"):
+                source = getattr(task_spec, attr, None)
+                if isinstance(source, str) and source.strip():
+                    yield name, source, "eval"
+            for condition, _target in getattr(task_spec, "cond_task_specs", None) or []:
+                args = getattr(condition, "args", None) or []
+                if args and isinstance(args[0], str):
+                    yield name, args[0], "eval"
+            for param in (getattr(task_spec, "operation_params", None) or {}).values():
+                if isinstance(param, dict) and isinstance(param.get("value"), str):
+                    yield name, param["value"], "eval"
+            expression = getattr(getattr(task_spec, "event_definition", None), "expression", None)
+            if isinstance(expression, str) and expression.strip():
+                yield name, expression, "eval"
 
 
 class SandboxEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[misc]

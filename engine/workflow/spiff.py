@@ -37,7 +37,7 @@ from engine.workflow.sandbox import (
     SandboxEnvironment,
     SandboxScriptEngine,
     WorkflowStepError,
-    compile_checked,
+    check_model_code,
 )
 from engine.workflow.serializer import InstanceSerializer
 from engine.workflow.types import Instance, ReadyTask, SpecInfo, WaitingTimer
@@ -106,6 +106,7 @@ class SpiffRuntime:
                 return cached.info
         registered = self._parse(bpmn_xml, process_id, spec_hash)
         with self._lock:
+            self.parse_count += 1
             self._specs.setdefault(spec_hash, registered)
             self._specs.move_to_end(spec_hash)
             while len(self._specs) > self.max_specs:
@@ -116,6 +117,10 @@ class SpiffRuntime:
         """True when the spec is in this process's cache (else register it from the database first)."""
         with self._lock:
             return spec_hash in self._specs
+
+    def spec_info(self, spec_hash: str) -> SpecInfo:
+        """What a registered version declares; KeyError when it is not cached here."""
+        return self._registered(spec_hash).info
 
     def _registered(self, spec_hash: str) -> _Registered:
         with self._lock:
@@ -135,16 +140,11 @@ class SpiffRuntime:
             spec = parser.get_spec(process_id)
             subprocess_specs = parser.get_subprocess_specs(process_id)
             all_specs = [spec, *subprocess_specs.values()]
-            for task_name, source, mode in _model_code(all_specs):
-                try:
-                    compile_checked(source.strip() if mode == "eval" else source, mode)
-                except (SyntaxError, ValueError) as exc:
-                    raise ValueError(f"{task_name}: {exc}") from exc
+            check_model_code(all_specs)
         except Exception as exc:
             raise WorkflowError(
                 f"Mô hình BPMN không hợp lệ: {exc}", f"Invalid BPMN model: {exc}", code="InvalidBpmn"
             ) from exc
-        self.parse_count += 1
         return _Registered(spec, subprocess_specs, _spec_info(spec_hash, process_id, all_specs))
 
     # --- lifecycle ---------------------------------------------------------------------------------------
@@ -177,10 +177,11 @@ class SpiffRuntime:
         rounds = self.completed_count(instance, name)
         if rounds >= self.max_loop_rounds:
             raise WorkflowError(
-                f"Bước '{name}' đã được thực hiện {rounds} lần, vượt giới hạn {self.max_loop_rounds} vòng "
-                "lặp của một hồ sơ; kiểm tra lại mô hình hoặc dừng xử lý hồ sơ.",
-                f"Step '{name}' has been completed {rounds} times, over the limit of "
-                f"{self.max_loop_rounds} loop rounds per instance; check the model or stop the dossier.",
+                f"Bước '{name}' đã được thực hiện {rounds} lần; thực hiện thêm sẽ vượt giới hạn "
+                f"{self.max_loop_rounds} vòng lặp của một hồ sơ. Kiểm tra lại mô hình hoặc dừng xử lý hồ sơ.",
+                f"Step '{name}' has already been completed {rounds} times; completing it again would exceed "
+                f"the limit of {self.max_loop_rounds} loop rounds per instance. Check the model or stop the "
+                "dossier.",
                 code="LoopLimitExceeded",
             )
         task.set_data(**deepcopy(data))
@@ -211,15 +212,15 @@ class SpiffRuntime:
         return str(max(reached, key=lambda task: task.last_state_change).task_spec.name)
 
     def data(self, instance: Instance) -> dict[str, Any]:
-        """A deep copy of the process data.
+        """A deep copy of the process data: the last completed task's data laid over `workflow.data`.
 
-        Completed: `workflow.data`, into which SpiffWorkflow merges the final task's data. Running: the data
-        of the last completed task laid over `workflow.data` (data objects). With parallel branches the
-        other branches' fresh values are not included until they join.
+        At a normal end SpiffWorkflow has merged the final task's data into `workflow.data`, so both agree;
+        while running (or after cancel) the last completed task carries the latest values. With parallel
+        branches the other branches' fresh values are not included until they join.
         """
         workflow = _workflow(instance)
         merged = dict(workflow.data)
-        if not workflow.is_completed() and workflow.last_task is not None:
+        if workflow.last_task is not None:
             merged.update(workflow.last_task.data)
         return deepcopy(merged)
 
@@ -385,31 +386,6 @@ def _spec_info(spec_hash: str, process_id: str, specs: list[Any]) -> SpecInfo:
             elif isinstance(task_spec, EndEvent):
                 end_events[task_spec.name] = _properties(task_spec)
     return SpecInfo(spec_hash, process_id, frozenset(lanes), user_tasks, end_events)
-
-
-def _model_code(specs: list[Any]) -> Iterator[tuple[str, str, str]]:
-    """Every script (exec) and expression (eval) in the models, to check against the sandbox early."""
-    for spec in specs:
-        for task_spec in spec.task_specs.values():
-            name = task_spec.name
-            for attr in ("script", "prescript", "postscript"):
-                source = getattr(task_spec, attr, None)
-                if isinstance(source, str) and source.strip():
-                    yield name, source, "exec"
-            for attr in ("condition", "cardinality"):
-                source = getattr(task_spec, attr, None)
-                if isinstance(source, str) and source.strip():
-                    yield name, source, "eval"
-            for condition, _target in getattr(task_spec, "cond_task_specs", None) or []:
-                args = getattr(condition, "args", None) or []
-                if args and isinstance(args[0], str):
-                    yield name, args[0], "eval"
-            for param in (getattr(task_spec, "operation_params", None) or {}).values():
-                if isinstance(param, dict) and isinstance(param.get("value"), str):
-                    yield name, param["value"], "eval"
-            expression = getattr(getattr(task_spec, "event_definition", None), "expression", None)
-            if isinstance(expression, str) and expression.strip():
-                yield name, expression, "eval"
 
 
 def _timer_tasks(workflow: Any) -> list[Any]:

@@ -36,15 +36,13 @@ class FileIn(Strict):
 class ReceiveIn(Strict):
     decision: Literal["accept", "supplement", "refuse"]
     note: str | None = None
-    reason: str | None = None
+    refusal_reason: str | None = None
     missing_papers: list[dict[str, Any]] | None = None
-    papers: list[dict[str, Any]] | None = None
 
 
 class SupplementIn(Strict):
     note: str | None = None
     papers: list[dict[str, Any]] = Field(default_factory=list)
-    form: dict[str, Any] | None = None
 
 
 class ExtensionIn(Strict):

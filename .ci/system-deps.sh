@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Debian packages MotCua needs on a machine: Python 3.11 venv support and the PostgreSQL server (tests).
+# Idempotent and quiet when everything is already there.
+set -euo pipefail
+
+need=()
+command -v python3.11 >/dev/null 2>&1 || need+=(python3.11 python3.11-venv)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v runuser >/dev/null 2>&1 || need+=(util-linux)
+
+if [ "${#need[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "Missing Debian packages: ${need[*]} — install them as root (apt-get install ${need[*]})." >&2
+    exit 1
+  fi
+  echo "Installing Debian packages: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  # The Debian package starts a cluster of its own; the tests start their own, so stop it.
+  if command -v pg_ctlcluster >/dev/null 2>&1; then
+    for c in /etc/postgresql/*/main; do
+      [ -d "$c" ] || continue
+      v=$(basename "$(dirname "$c")")
+      pg_ctlcluster "$v" main stop >/dev/null 2>&1 || true
+    done
+  fi
+fi

@@ -1,0 +1,41 @@
+# MotCua — the two commands: `make run` (portal on the embedded default) and `make test` (whole suite).
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+
+.PHONY: run test lint check-procedures bench system-deps deps clean help
+
+help:  ## list targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+run: system-deps deps  ## install what is missing, then start the portal on SQLite with demo data
+	$(BIN)/motcua serve
+
+test: system-deps deps lint  ## install what is missing, then lint, type-check and run every test
+	$(BIN)/motcua procedures check
+	$(BIN)/pytest -q -p no:cacheprovider
+
+lint: deps  ## ruff, mypy strict on engine/, import contracts
+	$(BIN)/ruff check engine portal integrations tests bench
+	$(BIN)/ruff format --check engine portal integrations tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
+
+bench: deps  ## benchmarks (print ratios against a baseline measured in the same run)
+	$(BIN)/python bench/engine.py
+
+system-deps:
+	@bash .ci/system-deps.sh
+
+deps: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
+	@$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+clean:  ## remove the virtualenv, caches and the embedded database
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

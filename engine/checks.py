@@ -1,0 +1,121 @@
+"""`motcua procedures check`: validate procedure folders before they are published."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from engine.calendar import DeadlineUnit
+from engine.clock import FixedClock
+from engine.dossier.status import Status
+from engine.errors import DomainError
+from engine.forms import FormRegistry, check_schema
+from engine.procedure import ProcedureDefinition, ProcedureFileError, procedure_folders, read_folder
+from engine.scenarios import run_scenario, scenario_files
+from engine.services import Services
+from engine.workflow.types import SpecInfo, WorkflowRuntime
+
+WORKING_DAY = timedelta(hours=8)
+
+
+@dataclass
+class FolderReport:
+    """Problems found in one procedure folder."""
+
+    path: Path
+    problems: list[str] = field(default_factory=list)
+    scenarios: int = 0
+
+
+def legal_hours(definition: ProcedureDefinition) -> float:
+    """The legal deadline in working hours (same-day = one working day; calendar days ≥ working days)."""
+    deadline = definition.deadline
+    if deadline.unit is DeadlineUnit.WORKING_HOURS:
+        return deadline.amount
+    if deadline.unit is DeadlineUnit.SAME_DAY:
+        return 8.0
+    return deadline.amount * 8.0
+
+
+def _check_tasks(info: SpecInfo, definition: ProcedureDefinition, forms: FormRegistry) -> list[str]:
+    problems = []
+    for lane in sorted(info.lanes):
+        if lane not in definition.lanes:
+            problems.append(f"lane «{lane}» trong BPMN chưa được ánh xạ tới vai trò trong procedure.yaml")
+    task_forms = set(forms.names())
+    steps = set()
+    for name, props in sorted(info.user_tasks.items()):
+        if "status" not in props:
+            problems.append(f"user task «{name}» thiếu thuộc tính status")
+        elif not props["status"].isdigit() or int(props["status"]) not in Status._value2member_map_:
+            problems.append(f"user task «{name}»: status «{props['status']}» không có trong danh mục")
+        if "step" not in props:
+            problems.append(f"user task «{name}» thiếu thuộc tính step")
+        steps.add(props.get("step"))
+        form = props.get("form")
+        if form and f"tasks/{form}" not in task_forms:
+            problems.append(f"user task «{name}»: không có biểu mẫu forms/tasks/{form}.schema.json")
+    lanes_of_tasks = info.task_lanes if hasattr(info, "task_lanes") else {}
+    for name, lane in sorted(lanes_of_tasks.items()):
+        if lane is None:
+            problems.append(f"user task «{name}» không nằm trong lane nào")
+    for name, props in sorted(info.end_events.items()):
+        if "status" not in props:
+            problems.append(f"sự kiện kết thúc «{name}» thiếu thuộc tính status")
+    for step in definition.budgets:
+        if step not in steps:
+            problems.append(f"budgets.{step}: không có bước «{step}» trong BPMN")
+    total = sum(definition.budgets.values())
+    if total > legal_hours(definition) + 1e-9:
+        problems.append(
+            f"tổng thời gian các bước ({total:g} giờ làm việc) vượt thời hạn luật định "
+            f"({legal_hours(definition):g} giờ, {definition.deadline.label})"
+        )
+    return problems
+
+
+def check_folder(path: Path, runtime: WorkflowRuntime, forms: FormRegistry,
+                 services_factory: Callable[[FixedClock], Services]) -> FolderReport:
+    """Every problem of one folder: YAML, BPMN, lanes, forms, budgets, scenarios."""
+    report = FolderReport(path)
+    try:
+        folder = read_folder(path)
+    except ProcedureFileError as exc:
+        report.problems.extend(exc.problems)
+        return report
+    definition = folder.definition
+    try:
+        info = runtime.register(folder.bpmn_xml, definition.process_id)
+    except DomainError as exc:
+        report.problems.append(f"process.bpmn không hợp lệ: {exc.message}")
+        return report
+    try:
+        report.problems.extend(f"forms/{definition.form}.schema.json: {p}" for p in
+                               check_schema(forms.schema(definition.form)))
+    except DomainError:
+        report.problems.append(f"không có biểu mẫu forms/{definition.form}.schema.json")
+    report.problems.extend(_check_tasks(info, definition, forms))
+    if report.problems:
+        return report
+    files = scenario_files(path)
+    if not files:
+        report.problems.append("chưa có kịch bản kiểm thử nào trong scenarios/")
+    for scenario in files:
+        result = run_scenario(scenario, services_factory)
+        report.scenarios += 1
+        report.problems.extend(f"kịch bản {scenario.name} «{result.name}»: {p}" for p in result.problems)
+    return report
+
+
+def check_all(root: Path, runtime: WorkflowRuntime, forms: FormRegistry,
+              services_factory: Callable[[FixedClock], Services]) -> list[FolderReport]:
+    """Check every procedure folder under root (or root itself)."""
+    if not root.exists():
+        report = FolderReport(root, [f"không tìm thấy thư mục {root}"])
+        return [report]
+    folders = procedure_folders(root)
+    if not folders:
+        return [FolderReport(root, ["không có thư mục thủ tục nào (thiếu procedure.yaml / process.bpmn)"])]
+    return [check_folder(folder, runtime, forms, services_factory) for folder in folders]

@@ -1,0 +1,161 @@
+"""Scenario files (`processes/<slug>/scenarios/*.json`): a dossier driven step by step with expectations.
+
+The same runner serves `motcua procedures check` and the parametrised test suite.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import StaticPool
+from sqlmodel import SQLModel, select
+
+from engine.actor import Actor, Role
+from engine.calendar import DEFAULT_EXCEPTIONS
+from engine.catalog import publish_folders
+from engine.clock import FixedClock, to_local, to_utc
+from engine.errors import DomainError
+from engine.services import Services
+from engine.store.db import make_engine, unit_of_work
+from engine.store.models import AgencyRow, CalendarExceptionRow, DossierRow, WorkTaskRow
+from engine.usecases import dossiers, tasks
+from engine.usecases.queries import dossier_detail
+
+
+@dataclass
+class ScenarioResult:
+    """Outcome of one scenario file."""
+
+    path: Path
+    name: str
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        """No expectation failed."""
+        return not self.problems
+
+
+def scenario_files(folder: Path) -> list[Path]:
+    """The scenario files of a procedure folder, sorted."""
+    return sorted((folder / "scenarios").glob("*.json"))
+
+
+def actor_for(name: str, agency: str, applicant: dict[str, Any]) -> Actor:
+    """A scenario actor: `citizen`, `officer`, `specialist` or `leader` of the scenario's agency."""
+    role = Role(name)
+    if role is Role.CITIZEN:
+        return Actor("scenario:citizen", "citizen", frozenset({role}), None,
+                     applicant.get("identity_number"), applicant.get("full_name"))
+    return Actor(f"scenario:{name}", name, frozenset({role}), agency, None, f"{name} {agency}")
+
+
+def _prepare_db(engine: Engine, services: Services, procedure_dir: Path, agency: str) -> None:
+    SQLModel.metadata.create_all(engine)
+    with unit_of_work(engine) as uow:
+        if uow.session.get(AgencyRow, agency) is None:
+            uow.session.add(AgencyRow(code=agency, name=f"Cơ quan {agency}", province_code="01"))
+        if not uow.session.exec(select(CalendarExceptionRow)).first():
+            for exc in DEFAULT_EXCEPTIONS:
+                uow.session.add(CalendarExceptionRow(day=exc.day, kind=exc.kind.value, name=exc.name,
+                                                     source=exc.source, scope=exc.scope.value,
+                                                     scope_code=exc.scope_code))
+        publish_folders(uow, services.runtime, procedure_dir, services.clock.now())
+
+
+Step = dict[str, Any]
+
+
+def _act(services: Services, engine: Engine, step: Step, state: dict[str, Any]) -> None:
+    action = step["action"]
+    actor = actor_for(step.get("as", "citizen"), state["agency"], state["applicant"])
+    data = step.get("data", {})
+    with unit_of_work(engine) as uow:
+        if action == "file":
+            dossier = dossiers.file_dossier(services, uow, actor, dossiers.FileDossier(
+                procedure=state["procedure"], agency=state["agency"], channel=step.get("channel", "online"),
+                applicant=state["applicant"], form=step.get("form", state.get("form", {})),
+                papers=step.get("papers", [])))
+            state["code"] = dossier.code
+            return
+        code = state["code"]
+        if action == "receive":
+            dossiers.receive(services, uow, actor, code, data)
+        elif action == "supplement":
+            dossiers.supplement(services, uow, actor, code, data)
+        elif action == "extension":
+            dossiers.extend(services, uow, actor, code, data)
+        elif action == "withdraw":
+            dossiers.withdraw(services, uow, actor, code, data)
+        elif action == "complete":
+            dossier = uow.session.exec(select(DossierRow).where(DossierRow.code == code)).one()
+            task = uow.session.exec(select(WorkTaskRow).where(
+                WorkTaskRow.dossier_id == dossier.id, WorkTaskRow.step == step["step"])).first()
+            if task is None:
+                raise AssertionError(f"no ready task for step {step['step']!r}")
+            tasks.complete(services, uow, actor, task.id, data)
+        else:
+            raise AssertionError(f"unknown action {action!r}")
+
+
+def _check(detail: dict[str, Any], expect: dict[str, Any]) -> list[str]:
+    problems = []
+    checks: dict[str, Callable[[dict[str, Any]], Any]] = {
+        "status": lambda d: d["status"]["code"],
+        "step": lambda d: d["tasks"][0]["step"] if d["tasks"] else None,
+        "due_at": lambda d: d["deadline"].get("due_at"),
+        "original_due_at": lambda d: d["deadline"].get("original_due_at"),
+        "state": lambda d: d["deadline"].get("state"),
+        "outcome": lambda d: d.get("outcome"),
+        "skipped": lambda d: [s["date"] for s in d["deadline"].get("skipped", [])],
+        "pauses": lambda d: len(d["deadline"].get("pauses", [])),
+    }
+    for key, wanted in expect.items():
+        if key == "error":
+            continue
+        if key not in checks:
+            problems.append(f"unknown expectation {key!r}")
+            continue
+        got = checks[key](detail)
+        if got != wanted:
+            problems.append(f"{key}: expected {wanted!r}, got {got!r}")
+    return problems
+
+
+def run_scenario(path: Path, services_factory: Callable[[FixedClock], Services],
+                 engine: Engine | None = None) -> ScenarioResult:
+    """Run one scenario file on a fresh database (in-memory SQLite unless an engine is given)."""
+    spec = json.loads(path.read_text(encoding="utf-8"))
+    result = ScenarioResult(path, spec.get("name", path.stem))
+    clock = FixedClock(datetime.fromisoformat(spec["start"]))
+    services = services_factory(clock)
+    engine = engine or make_engine("sqlite://", poolclass=StaticPool)
+    state: dict[str, Any] = {"agency": spec.get("agency", "H29.12.3"), "procedure": spec["procedure"],
+                             "applicant": spec["applicant"], "form": spec.get("form", {})}
+    _prepare_db(engine, services, path.parent.parent, state["agency"])
+    for number, step in enumerate(spec["steps"], start=1):
+        if "at" in step:
+            clock.set(to_utc(datetime.fromisoformat(step["at"])))
+        label = f"bước {number} ({step.get('action')}, {to_local(clock.now()):%d/%m/%Y %H:%M})"
+        expected_error = step.get("expect", {}).get("error")
+        try:
+            _act(services, engine, step, state)
+        except DomainError as exc:
+            if exc.code != expected_error:
+                fields = "; ".join(f"{k}: {v.message}" for k, v in exc.fields.items())
+                result.problems.append(f"{label}: lỗi {exc.code}: {exc.message} {fields}".rstrip())
+                return result
+        else:
+            if expected_error:
+                result.problems.append(f"{label}: expected error {expected_error!r}, none raised")
+        if "expect" in step and "code" in state:
+            with unit_of_work(engine) as uow:
+                detail = dossier_detail(services, uow, actor_for("officer", state["agency"], {}), state["code"])
+            result.problems.extend(f"{label}: {p}" for p in _check(detail, step["expect"]))
+    return result

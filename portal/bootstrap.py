@@ -1,0 +1,67 @@
+"""Bring a database to a usable state: migrations, published procedures, demo data."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlmodel import select
+
+from engine.calendar import DEFAULT_EXCEPTIONS
+from engine.catalog import Published, publish_folders
+from engine.store.migrate import upgrade
+from engine.store.models import AgencyRow, CalendarExceptionRow
+from portal.wiring import Container
+
+log = logging.getLogger("motcua")
+
+DEMO_AGENCIES = (
+    AgencyRow(code="H29.12.3", name="UBND phường Ba Đình", level="commune", province_code="01",
+              address="Số 1 phố Đội Cấn, phường Ba Đình, thành phố Hà Nội", phone="024 3823 0000"),
+    AgencyRow(code="H29.12.5", name="UBND phường Hoàn Kiếm", level="commune", province_code="01",
+              address="Số 126 phố Hàng Trống, phường Hoàn Kiếm, thành phố Hà Nội", phone="024 3825 0000"),
+)
+
+
+def seed_calendar(container: Container) -> int:
+    """Insert the known calendar exceptions (make-up Saturdays) once."""
+    added = 0
+    with container.transaction() as uow:
+        existing = {(r.day, r.kind, r.scope, r.scope_code) for r in uow.session.exec(select(CalendarExceptionRow))}
+        for exc in DEFAULT_EXCEPTIONS:
+            key = (exc.day, exc.kind.value, exc.scope.value, exc.scope_code)
+            if key in existing:
+                continue
+            uow.session.add(CalendarExceptionRow(day=exc.day, kind=exc.kind.value, name=exc.name, source=exc.source,
+                                                 scope=exc.scope.value, scope_code=exc.scope_code))
+            added += 1
+    return added
+
+
+def seed_demo_agencies(container: Container) -> int:
+    """Insert the demo agencies if missing."""
+    added = 0
+    with container.transaction() as uow:
+        for agency in DEMO_AGENCIES:
+            if uow.session.get(AgencyRow, agency.code) is None:
+                uow.session.add(AgencyRow.model_validate(agency.model_dump()))
+                added += 1
+    return added
+
+
+def publish(container: Container) -> list[Published]:
+    """Publish changed procedure folders as new versions."""
+    with container.transaction() as uow:
+        return publish_folders(uow, container.services.runtime, container.settings.processes_dir,
+                               container.services.clock.now())
+
+
+def prepare(container: Container, *, migrate: bool = True) -> None:
+    """Migrate, publish procedures, seed the calendar and (embedded default) the demo agencies."""
+    if migrate:
+        upgrade(container.engine)
+    seed_calendar(container)
+    if container.settings.seed_demo:
+        seed_demo_agencies(container)
+    for item in publish(container):
+        if item.created:
+            log.info("published procedure %s version %s", item.code, item.version)

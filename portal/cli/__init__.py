@@ -1,0 +1,19 @@
+"""`motcua` command line (Typer)."""
+
+from __future__ import annotations
+
+import typer
+
+from portal.cli import calendar, db, dev, procedures, serve
+
+app = typer.Typer(help="MotCua — hệ thống một cửa điện tử (one-stop workflow engine).", no_args_is_help=True)
+app.command("serve")(serve.serve)
+app.add_typer(db.app, name="db")
+app.add_typer(procedures.app, name="procedures")
+app.add_typer(calendar.app, name="calendar")
+app.add_typer(dev.app, name="dev")
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    app()
