@@ -30,12 +30,21 @@ def publish_folders(uow: UnitOfWork, runtime: WorkflowRuntime, root: Path, now: 
     for path in procedure_folders(root):
         folder = read_folder(path)
         info = runtime.register(folder.bpmn_xml, folder.definition.process_id)
-        results.append(_publish(uow, folder.definition, folder.bpmn_xml, folder.content_hash, info, now))
+        published = _publish(
+            uow, folder.definition, xml=folder.bpmn_xml, content_hash=folder.content_hash, info=info, now=now
+        )
+        results.append(published)
     return results
 
 
 def _publish(
-    uow: UnitOfWork, definition: ProcedureDefinition, xml: str, content_hash: str, info: SpecInfo, now: datetime
+    uow: UnitOfWork,
+    definition: ProcedureDefinition,
+    *,
+    xml: str,
+    content_hash: str,
+    info: SpecInfo,
+    now: datetime,
 ) -> Published:
     session = uow.session
     existing = session.exec(
@@ -106,7 +115,9 @@ def definition_of(row: ProcedureVersionRow) -> ProcedureDefinition:
     """The parsed definition of a stored version."""
     found = _DEFINITIONS.get(row.content_hash)
     if found is None:
-        found = parse_definition(row.slug, row.definition, Path(f"procedure_version/{row.code}/{row.version}"))
+        found = parse_definition(
+            row.slug, row.definition, Path(f"procedure_version/{row.code}/{row.version}")
+        )
         _DEFINITIONS[row.content_hash] = found
     return found
 
@@ -117,5 +128,7 @@ def ensure_spec(uow: UnitOfWork, runtime: WorkflowRuntime, spec_hash: str) -> No
         return
     row = uow.session.get(BpmnSpecRow, spec_hash)
     if row is None:
-        raise NotFound("Không tìm thấy phiên bản quy trình BPMN.", "BPMN version not found.", code="SpecNotFound")
+        raise NotFound(
+            "Không tìm thấy phiên bản quy trình BPMN.", "BPMN version not found.", code="SpecNotFound"
+        )
     runtime.register(row.xml, row.process_id)

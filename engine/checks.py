@@ -39,34 +39,42 @@ def legal_hours(definition: ProcedureDefinition) -> float:
     return deadline.amount * 8.0
 
 
-def _check_tasks(info: SpecInfo, definition: ProcedureDefinition, forms: FormRegistry) -> list[str]:
+def _check_lanes(info: SpecInfo, definition: ProcedureDefinition) -> list[str]:
+    problems = [
+        f"lane «{lane}» trong BPMN chưa được ánh xạ tới vai trò trong procedure.yaml"
+        for lane in sorted(info.lanes)
+        if lane not in definition.lanes
+    ]
+    problems += [
+        f"user task «{name}» không nằm trong lane nào"
+        for name, lane in sorted(info.task_lanes.items())
+        if not lane
+    ]
+    return problems
+
+
+def _check_task_properties(name: str, props: dict[str, str], task_forms: set[str]) -> list[str]:
     problems = []
-    for lane in sorted(info.lanes):
-        if lane not in definition.lanes:
-            problems.append(f"lane «{lane}» trong BPMN chưa được ánh xạ tới vai trò trong procedure.yaml")
-    task_forms = set(forms.names())
-    steps = set()
-    for name, props in sorted(info.user_tasks.items()):
-        if "status" not in props:
-            problems.append(f"user task «{name}» thiếu thuộc tính status")
-        elif not props["status"].isdigit() or int(props["status"]) not in Status._value2member_map_:
-            problems.append(f"user task «{name}»: status «{props['status']}» không có trong danh mục")
-        if "step" not in props:
-            problems.append(f"user task «{name}» thiếu thuộc tính step")
-        steps.add(props.get("step"))
-        form = props.get("form")
-        if form and f"tasks/{form}" not in task_forms:
-            problems.append(f"user task «{name}»: không có biểu mẫu forms/tasks/{form}.schema.json")
-    lanes_of_tasks = info.task_lanes if hasattr(info, "task_lanes") else {}
-    for name, lane in sorted(lanes_of_tasks.items()):
-        if lane is None:
-            problems.append(f"user task «{name}» không nằm trong lane nào")
-    for name, props in sorted(info.end_events.items()):
-        if "status" not in props:
-            problems.append(f"sự kiện kết thúc «{name}» thiếu thuộc tính status")
-    for step in definition.budgets:
-        if step not in steps:
-            problems.append(f"budgets.{step}: không có bước «{step}» trong BPMN")
+    status = props.get("status")
+    if status is None:
+        problems.append(f"user task «{name}» thiếu thuộc tính status")
+    elif not status.isdigit() or int(status) not in Status._value2member_map_:
+        problems.append(f"user task «{name}»: status «{status}» không có trong danh mục")
+    if "step" not in props:
+        problems.append(f"user task «{name}» thiếu thuộc tính step")
+    form = props.get("form")
+    if form and f"tasks/{form}" not in task_forms:
+        problems.append(f"user task «{name}»: không có biểu mẫu forms/tasks/{form}.schema.json")
+    return problems
+
+
+def _check_budgets(info: SpecInfo, definition: ProcedureDefinition) -> list[str]:
+    steps = {props.get("step") for props in info.user_tasks.values()}
+    problems = [
+        f"budgets.{step}: không có bước «{step}» trong BPMN"
+        for step in definition.budgets
+        if step not in steps
+    ]
     total = sum(definition.budgets.values())
     if total > legal_hours(definition) + 1e-9:
         problems.append(
@@ -76,8 +84,25 @@ def _check_tasks(info: SpecInfo, definition: ProcedureDefinition, forms: FormReg
     return problems
 
 
-def check_folder(path: Path, runtime: WorkflowRuntime, forms: FormRegistry,
-                 services_factory: Callable[[FixedClock], Services]) -> FolderReport:
+def _check_tasks(info: SpecInfo, definition: ProcedureDefinition, forms: FormRegistry) -> list[str]:
+    task_forms = set(forms.names())
+    problems = _check_lanes(info, definition)
+    for name, props in sorted(info.user_tasks.items()):
+        problems += _check_task_properties(name, props, task_forms)
+    problems += [
+        f"sự kiện kết thúc «{name}» thiếu thuộc tính status"
+        for name, props in sorted(info.end_events.items())
+        if "status" not in props
+    ]
+    return problems + _check_budgets(info, definition)
+
+
+def check_folder(
+    path: Path,
+    runtime: WorkflowRuntime,
+    forms: FormRegistry,
+    services_factory: Callable[[FixedClock], Services],
+) -> FolderReport:
     """Every problem of one folder: YAML, BPMN, lanes, forms, budgets, scenarios."""
     report = FolderReport(path)
     try:
@@ -92,8 +117,9 @@ def check_folder(path: Path, runtime: WorkflowRuntime, forms: FormRegistry,
         report.problems.append(f"process.bpmn không hợp lệ: {exc.message}")
         return report
     try:
-        report.problems.extend(f"forms/{definition.form}.schema.json: {p}" for p in
-                               check_schema(forms.schema(definition.form)))
+        report.problems.extend(
+            f"forms/{definition.form}.schema.json: {p}" for p in check_schema(forms.schema(definition.form))
+        )
     except DomainError:
         report.problems.append(f"không có biểu mẫu forms/{definition.form}.schema.json")
     report.problems.extend(_check_tasks(info, definition, forms))
@@ -109,8 +135,12 @@ def check_folder(path: Path, runtime: WorkflowRuntime, forms: FormRegistry,
     return report
 
 
-def check_all(root: Path, runtime: WorkflowRuntime, forms: FormRegistry,
-              services_factory: Callable[[FixedClock], Services]) -> list[FolderReport]:
+def check_all(
+    root: Path,
+    runtime: WorkflowRuntime,
+    forms: FormRegistry,
+    services_factory: Callable[[FixedClock], Services],
+) -> list[FolderReport]:
     """Check every procedure folder under root (or root itself)."""
     if not root.exists():
         report = FolderReport(root, [f"không tìm thấy thư mục {root}"])

@@ -135,7 +135,7 @@ def _parse_deadline(raw: Any, problems: list[str]) -> Deadline:
         problems.append("thiếu «deadline» (deadline is missing)")
         return Deadline(0, DeadlineUnit.SAME_DAY)
     try:
-        unit = DeadlineUnit(raw.get("unit"))
+        unit = DeadlineUnit(str(raw.get("unit")))
     except ValueError:
         problems.append(f"deadline.unit «{raw.get('unit')}» không hợp lệ (unknown unit)")
         unit = DeadlineUnit.SAME_DAY
@@ -247,5 +247,7 @@ def procedure_folders(root: Path) -> list[Path]:
     if (root / "procedure.yaml").exists() or (root / "process.bpmn").exists():
         return [root]
     return sorted(
-        p for p in root.iterdir() if p.is_dir() and ((p / "procedure.yaml").exists() or (p / "process.bpmn").exists())
+        p
+        for p in root.iterdir()
+        if p.is_dir() and ((p / "procedure.yaml").exists() or (p / "process.bpmn").exists())
     )

@@ -51,8 +51,14 @@ def actor_for(name: str, agency: str, applicant: dict[str, Any]) -> Actor:
     """A scenario actor: `citizen`, `officer`, `specialist` or `leader` of the scenario's agency."""
     role = Role(name)
     if role is Role.CITIZEN:
-        return Actor("scenario:citizen", "citizen", frozenset({role}), None,
-                     applicant.get("identity_number"), applicant.get("full_name"))
+        return Actor(
+            "scenario:citizen",
+            "citizen",
+            frozenset({role}),
+            None,
+            applicant.get("identity_number"),
+            applicant.get("full_name"),
+        )
     return Actor(f"scenario:{name}", name, frozenset({role}), agency, None, f"{name} {agency}")
 
 
@@ -63,9 +69,16 @@ def _prepare_db(engine: Engine, services: Services, procedure_dir: Path, agency:
             uow.session.add(AgencyRow(code=agency, name=f"Cơ quan {agency}", province_code="01"))
         if not uow.session.exec(select(CalendarExceptionRow)).first():
             for exc in DEFAULT_EXCEPTIONS:
-                uow.session.add(CalendarExceptionRow(day=exc.day, kind=exc.kind.value, name=exc.name,
-                                                     source=exc.source, scope=exc.scope.value,
-                                                     scope_code=exc.scope_code))
+                uow.session.add(
+                    CalendarExceptionRow(
+                        day=exc.day,
+                        kind=exc.kind.value,
+                        name=exc.name,
+                        source=exc.source,
+                        scope=exc.scope.value,
+                        scope_code=exc.scope_code,
+                    )
+                )
         publish_folders(uow, services.runtime, procedure_dir, services.clock.now())
 
 
@@ -78,10 +91,19 @@ def _act(services: Services, engine: Engine, step: Step, state: dict[str, Any]) 
     data = step.get("data", {})
     with unit_of_work(engine) as uow:
         if action == "file":
-            dossier = dossiers.file_dossier(services, uow, actor, dossiers.FileDossier(
-                procedure=state["procedure"], agency=state["agency"], channel=step.get("channel", "online"),
-                applicant=state["applicant"], form=step.get("form", state.get("form", {})),
-                papers=step.get("papers", [])))
+            dossier = dossiers.file_dossier(
+                services,
+                uow,
+                actor,
+                dossiers.FileDossier(
+                    procedure=state["procedure"],
+                    agency=state["agency"],
+                    channel=step.get("channel", "online"),
+                    applicant=state["applicant"],
+                    form=step.get("form", state.get("form", {})),
+                    papers=step.get("papers", []),
+                ),
+            )
             state["code"] = dossier.code
             return
         code = state["code"]
@@ -95,8 +117,11 @@ def _act(services: Services, engine: Engine, step: Step, state: dict[str, Any]) 
             dossiers.withdraw(services, uow, actor, code, data)
         elif action == "complete":
             dossier = uow.session.exec(select(DossierRow).where(DossierRow.code == code)).one()
-            task = uow.session.exec(select(WorkTaskRow).where(
-                WorkTaskRow.dossier_id == dossier.id, WorkTaskRow.step == step["step"])).first()
+            task = uow.session.exec(
+                select(WorkTaskRow).where(
+                    WorkTaskRow.dossier_id == dossier.id, WorkTaskRow.step == step["step"]
+                )
+            ).first()
             if task is None:
                 raise AssertionError(f"no ready task for step {step['step']!r}")
             tasks.complete(services, uow, actor, task.id, data)
@@ -128,16 +153,21 @@ def _check(detail: dict[str, Any], expect: dict[str, Any]) -> list[str]:
     return problems
 
 
-def run_scenario(path: Path, services_factory: Callable[[FixedClock], Services],
-                 engine: Engine | None = None) -> ScenarioResult:
+def run_scenario(
+    path: Path, services_factory: Callable[[FixedClock], Services], engine: Engine | None = None
+) -> ScenarioResult:
     """Run one scenario file on a fresh database (in-memory SQLite unless an engine is given)."""
     spec = json.loads(path.read_text(encoding="utf-8"))
     result = ScenarioResult(path, spec.get("name", path.stem))
     clock = FixedClock(datetime.fromisoformat(spec["start"]))
     services = services_factory(clock)
     engine = engine or make_engine("sqlite://", poolclass=StaticPool)
-    state: dict[str, Any] = {"agency": spec.get("agency", "H29.12.3"), "procedure": spec["procedure"],
-                             "applicant": spec["applicant"], "form": spec.get("form", {})}
+    state: dict[str, Any] = {
+        "agency": spec.get("agency", "H29.12.3"),
+        "procedure": spec["procedure"],
+        "applicant": spec["applicant"],
+        "form": spec.get("form", {}),
+    }
     _prepare_db(engine, services, path.parent.parent, state["agency"])
     for number, step in enumerate(spec["steps"], start=1):
         if "at" in step:
@@ -156,6 +186,8 @@ def run_scenario(path: Path, services_factory: Callable[[FixedClock], Services],
                 result.problems.append(f"{label}: expected error {expected_error!r}, none raised")
         if "expect" in step and "code" in state:
             with unit_of_work(engine) as uow:
-                detail = dossier_detail(services, uow, actor_for("officer", state["agency"], {}), state["code"])
+                detail = dossier_detail(
+                    services, uow, actor_for("officer", state["agency"], {}), state["code"]
+                )
             result.problems.extend(f"{label}: {p}" for p in _check(detail, step["expect"]))
     return result

@@ -14,7 +14,9 @@ from portal.wiring import Container, build
 
 
 def create_app(
-    settings: Settings | None = None, container: Container | None = None, verifier: TokenVerifier | None = None
+    settings: Settings | None = None,
+    container: Container | None = None,
+    verifier: TokenVerifier | None = None,
 ) -> FastAPI:
     """Build the portal: JSON API under /api/v1, one error map, the identity verifier."""
     settings = settings or get_settings()

@@ -26,7 +26,9 @@ class TokenVerifier(Protocol):
 
 def actor_from_claims(claims: dict[str, Any]) -> Actor:
     """The same Actor from a development token or a Keycloak token."""
-    roles = frozenset(Role(r) for r in (claims.get("realm_access") or {}).get("roles", []) if r in Role._value2member_map_)
+    roles = frozenset(
+        Role(r) for r in (claims.get("realm_access") or {}).get("roles", []) if r in Role._value2member_map_
+    )
     return Actor(
         subject=str(claims["sub"]),
         username=str(claims.get("preferred_username") or claims["sub"]),
@@ -40,7 +42,8 @@ def actor_from_claims(claims: dict[str, Any]) -> Actor:
 def invalid_token(reason_en: str) -> Unauthenticated:
     """401 with a Vietnamese message."""
     return Unauthenticated(
-        "Phiên đăng nhập không hợp lệ hoặc đã hết hạn. Vui lòng đăng nhập lại.", f"Invalid token: {reason_en}."
+        "Phiên đăng nhập không hợp lệ hoặc đã hết hạn. Vui lòng đăng nhập lại.",
+        f"Invalid token: {reason_en}.",
     )
 
 
@@ -57,10 +60,20 @@ class DemoUser:
 
 
 DEMO_USERS: tuple[DemoUser, ...] = (
-    DemoUser("nguyenvanan", "Nguyễn Văn An", ("citizen",), identity_number="001088012345",
-             email="nguyenvanan@example.vn"),
-    DemoUser("tranthibinh", "Trần Thị Bình", ("citizen",), identity_number="001192004567",
-             email="tranthibinh@example.vn"),
+    DemoUser(
+        "nguyenvanan",
+        "Nguyễn Văn An",
+        ("citizen",),
+        identity_number="001088012345",
+        email="nguyenvanan@example.vn",
+    ),
+    DemoUser(
+        "tranthibinh",
+        "Trần Thị Bình",
+        ("citizen",),
+        identity_number="001192004567",
+        email="tranthibinh@example.vn",
+    ),
     DemoUser("motcua.badinh", "Lê Thu Hà", ("officer",), agency="H29.12.3"),
     DemoUser("chuyenvien.badinh", "Phạm Minh Đức", ("specialist",), agency="H29.12.3"),
     DemoUser("lanhdao.badinh", "Hoàng Văn Hải", ("leader",), agency="H29.12.3"),
@@ -118,14 +131,23 @@ class DevIdentity:
         user = next((u for u in DEMO_USERS if u.username == username), None)
         if user is None:
             raise KeyError(username)
-        return self.issue(username=user.username, roles=list(user.roles), agency=user.agency,
-                          identity_number=user.identity_number, name=user.name)
+        return self.issue(
+            username=user.username,
+            roles=list(user.roles),
+            agency=user.agency,
+            identity_number=user.identity_number,
+            name=user.name,
+        )
 
     def verify(self, token: str) -> Actor:
         """Check signature (HS256 only), issuer, audience and expiry."""
         try:
             claims = jwt.decode(
-                token, self._secret, algorithms=["HS256"], audience=self.audience, issuer=self.issuer,
+                token,
+                self._secret,
+                algorithms=["HS256"],
+                audience=self.audience,
+                issuer=self.issuer,
                 options={"require": ["exp", "iss", "aud", "sub"]},
             )
         except jwt.PyJWTError as exc:

@@ -15,10 +15,22 @@ from portal.wiring import Container
 log = logging.getLogger("motcua")
 
 DEMO_AGENCIES = (
-    AgencyRow(code="H29.12.3", name="UBND phường Ba Đình", level="commune", province_code="01",
-              address="Số 1 phố Đội Cấn, phường Ba Đình, thành phố Hà Nội", phone="024 3823 0000"),
-    AgencyRow(code="H29.12.5", name="UBND phường Hoàn Kiếm", level="commune", province_code="01",
-              address="Số 126 phố Hàng Trống, phường Hoàn Kiếm, thành phố Hà Nội", phone="024 3825 0000"),
+    AgencyRow(
+        code="H29.12.3",
+        name="UBND phường Ba Đình",
+        level="commune",
+        province_code="01",
+        address="Số 1 phố Đội Cấn, phường Ba Đình, thành phố Hà Nội",
+        phone="024 3823 0000",
+    ),
+    AgencyRow(
+        code="H29.12.5",
+        name="UBND phường Hoàn Kiếm",
+        level="commune",
+        province_code="01",
+        address="Số 126 phố Hàng Trống, phường Hoàn Kiếm, thành phố Hà Nội",
+        phone="024 3825 0000",
+    ),
 )
 
 
@@ -26,13 +38,23 @@ def seed_calendar(container: Container) -> int:
     """Insert the known calendar exceptions (make-up Saturdays) once."""
     added = 0
     with container.transaction() as uow:
-        existing = {(r.day, r.kind, r.scope, r.scope_code) for r in uow.session.exec(select(CalendarExceptionRow))}
+        existing = {
+            (r.day, r.kind, r.scope, r.scope_code) for r in uow.session.exec(select(CalendarExceptionRow))
+        }
         for exc in DEFAULT_EXCEPTIONS:
             key = (exc.day, exc.kind.value, exc.scope.value, exc.scope_code)
             if key in existing:
                 continue
-            uow.session.add(CalendarExceptionRow(day=exc.day, kind=exc.kind.value, name=exc.name, source=exc.source,
-                                                 scope=exc.scope.value, scope_code=exc.scope_code))
+            uow.session.add(
+                CalendarExceptionRow(
+                    day=exc.day,
+                    kind=exc.kind.value,
+                    name=exc.name,
+                    source=exc.source,
+                    scope=exc.scope.value,
+                    scope_code=exc.scope_code,
+                )
+            )
             added += 1
     return added
 
@@ -51,8 +73,9 @@ def seed_demo_agencies(container: Container) -> int:
 def publish(container: Container) -> list[Published]:
     """Publish changed procedure folders as new versions."""
     with container.transaction() as uow:
-        return publish_folders(uow, container.services.runtime, container.settings.processes_dir,
-                               container.services.clock.now())
+        return publish_folders(
+            uow, container.services.runtime, container.settings.processes_dir, container.services.clock.now()
+        )
 
 
 def prepare(container: Container, *, migrate: bool = True) -> None:

@@ -37,7 +37,10 @@ PYDANTIC_MESSAGES = {
     "float_parsing": ("Giá trị phải là số.", "Must be a number."),
     "dict_type": ("Giá trị phải là một đối tượng JSON.", "Must be a JSON object."),
     "list_type": ("Giá trị phải là một danh sách.", "Must be a list."),
-    "literal_error": ("Giá trị không nằm trong danh sách cho phép.", "Value is not one of the allowed values."),
+    "literal_error": (
+        "Giá trị không nằm trong danh sách cho phép.",
+        "Value is not one of the allowed values.",
+    ),
     "json_invalid": ("Nội dung gửi lên không phải JSON hợp lệ.", "The body is not valid JSON."),
     "datetime_from_date_parsing": ("Thời điểm không hợp lệ (ISO 8601).", "Invalid ISO 8601 date-time."),
     "datetime_parsing": ("Thời điểm không hợp lệ (ISO 8601).", "Invalid ISO 8601 date-time."),
@@ -69,7 +72,9 @@ def install(app: FastAPI) -> None:
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
         fields: dict[str, dict[str, str]] = {}
         for err in exc.errors():
-            vi, en = PYDANTIC_MESSAGES.get(err["type"], ("Giá trị không hợp lệ.", str(err.get("msg", "Invalid"))))
+            vi, en = PYDANTIC_MESSAGES.get(
+                err["type"], ("Giá trị không hợp lệ.", str(err.get("msg", "Invalid")))
+            )
             fields[_path(tuple(err["loc"]))] = {"message": vi, "message_en": en}
         body = {
             "error": "InvalidInput",

@@ -12,8 +12,8 @@ from engine.clock import Clock, SystemClock
 from engine.forms import FormRegistry
 from engine.services import Services
 from engine.store.db import UnitOfWork, make_engine, unit_of_work
-from engine.workflow.spiff import SpiffRuntime
 from engine.workflow.helpers import script_helpers
+from engine.workflow.spiff import SpiffRuntime
 from portal.settings import Settings
 
 

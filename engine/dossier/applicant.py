@@ -19,14 +19,20 @@ def check_applicant(raw: Any, prefix: str = "applicant") -> tuple[dict[str, Any]
     if not isinstance(raw, dict):
         errors[prefix] = FieldError("Thiếu thông tin người nộp hồ sơ.", "Applicant details are missing.")
         return {}, errors
-    clean = {k: (v.strip() if isinstance(v, str) else v) for k, v in raw.items() if k in FIELDS and v not in (None, "")}
+    clean = {
+        k: (v.strip() if isinstance(v, str) else v)
+        for k, v in raw.items()
+        if k in FIELDS and v not in (None, "")
+    }
     for unknown in sorted(set(raw) - set(FIELDS)):
         errors[f"{prefix}.{unknown}"] = FieldError(
             f"Trường «{unknown}» không thuộc thông tin người nộp.", f"Unknown applicant field '{unknown}'."
         )
     name = clean.get("full_name")
     if not isinstance(name, str) or not name:
-        errors[f"{prefix}.full_name"] = FieldError("Vui lòng nhập họ và tên người nộp.", "Full name is required.")
+        errors[f"{prefix}.full_name"] = FieldError(
+            "Vui lòng nhập họ và tên người nộp.", "Full name is required."
+        )
     elif len(name) > 200:
         errors[f"{prefix}.full_name"] = FieldError("Họ và tên quá dài (tối đa 200 ký tự).", "Name too long.")
     number = clean.get("identity_number")

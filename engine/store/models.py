@@ -104,6 +104,13 @@ class DossierRow(SQLModel, table=True):
     __mapper_args__ = {"version_id_col": _DOSSIER_VERSION}  # noqa: RUF012
 
 
+def row_id(row: DossierRow) -> int:
+    """The primary key of a flushed dossier (rows get their id at the first flush)."""
+    if row.id is None:
+        raise RuntimeError("dossier has no id yet: flush before referencing it")
+    return row.id
+
+
 class WorkTaskRow(SQLModel, table=True):
     """A ready user task, projected from the workflow for work lists."""
 

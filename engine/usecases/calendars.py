@@ -30,8 +30,11 @@ def calendar_for(uow: UnitOfWork, agency_code: str | None) -> WorkingCalendar:
     """The calendar of an agency (national + its province + its own exceptions, its office hours)."""
     agency = uow.session.get(AgencyRow, agency_code) if agency_code else None
     if agency_code and agency is None:
-        raise NotFound(f"Không tìm thấy cơ quan «{agency_code}».", f"Agency '{agency_code}' not found.",
-                       code="AgencyNotFound")
+        raise NotFound(
+            f"Không tìm thấy cơ quan «{agency_code}».",
+            f"Agency '{agency_code}' not found.",
+            code="AgencyNotFound",
+        )
     hours = OfficeHours.from_strings(agency.office_hours) if agency else OfficeHours()
     return WorkingCalendar(
         load_exceptions(uow),

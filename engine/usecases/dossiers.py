@@ -18,10 +18,10 @@ from engine.dossier.status import OPEN, Status
 from engine.errors import Conflict, FieldError, Forbidden, InvalidInput
 from engine.services import Services
 from engine.store.db import UnitOfWork
-from engine.store.models import AgencyRow, DossierRow, ExtensionRow, StatusChangeRow, SubmissionRow
+from engine.store.models import AgencyRow, DossierRow, ExtensionRow, StatusChangeRow, SubmissionRow, row_id
 from engine.store.sequence import next_sequence
-from engine.usecases.calendars import calendar_for
 from engine.usecases.access import load_for, require_owner_or_officer, require_staff
+from engine.usecases.calendars import calendar_for
 from engine.usecases.progress import (
     DossierContext,
     advance,
@@ -48,13 +48,19 @@ class FileDossier:
 
 
 def record_submission(
-    uow: UnitOfWork, dossier: DossierRow, actor: Actor, action: str, payload: dict[str, Any], at: datetime,
+    uow: UnitOfWork,
+    dossier: DossierRow,
+    actor: Actor,
+    action: str,
+    payload: dict[str, Any],
+    *,
+    at: datetime,
     task_id: str | None = None,
 ) -> None:
     """Keep our own append-only record of who submitted what."""
     uow.session.add(
         SubmissionRow(
-            dossier_id=dossier.id,
+            dossier_id=row_id(dossier),
             action=action,
             task_id=task_id,
             actor_subject=actor.subject,
@@ -78,7 +84,8 @@ def _check_channel_and_actor(cmd: FileDossier, actor: Actor, errors: dict[str, F
         )
     if cmd.channel != "online" and not (actor.has(Role.OFFICER) and actor.agency == cmd.agency):
         raise Forbidden(
-            "Chỉ cán bộ Bộ phận Một cửa của cơ quan tiếp nhận mới nộp hồ sơ trực tiếp/bưu chính thay công dân.",
+            "Chỉ cán bộ Bộ phận Một cửa của cơ quan tiếp nhận mới nộp hồ sơ trực tiếp/bưu chính "
+            "thay công dân.",
             "Only a one-stop officer of the receiving agency files counter or postal dossiers.",
         )
 
@@ -91,7 +98,8 @@ def _check_papers(papers: Any, known: set[str], errors: dict[str, FieldError]) -
     for i, paper in enumerate(papers):
         if not isinstance(paper, dict) or paper.get("key") not in known:
             errors[f"papers[{i}].key"] = FieldError(
-                "Giấy tờ không có trong thành phần hồ sơ của thủ tục.", "Paper is not in the procedure's list."
+                "Giấy tờ không có trong thành phần hồ sơ của thủ tục.",
+                "Paper is not in the procedure's list.",
             )
             continue
         clean.append({k: paper[k] for k in ("key", "copies", "count", "ref", "note") if k in paper})
@@ -127,16 +135,27 @@ def file_dossier(services: Services, uow: UnitOfWork, actor: Actor, cmd: FileDos
         errors.update({f"form.{k}": v for k, v in exc.fields.items()})
         form = {}
     if errors:
-        raise InvalidInput("Hồ sơ chưa hợp lệ, vui lòng kiểm tra các trường được đánh dấu.",
-                           "The dossier is invalid; see the marked fields.", errors, code="DossierInvalid")
+        raise InvalidInput(
+            "Hồ sơ chưa hợp lệ, vui lòng kiểm tra các trường được đánh dấu.",
+            "The dossier is invalid; see the marked fields.",
+            errors,
+            code="DossierInvalid",
+        )
 
     sequence = next_sequence(uow, cmd.agency, filing_day(now))
     code = format_code(cmd.agency, filing_day(now), sequence)
     ensure_spec(uow, services.runtime, version.spec_hash)
     instance = services.runtime.start(
         version.spec_hash,
-        {"dossier": {"code": code, "procedure": definition.code, "channel": cmd.channel, "agency": cmd.agency},
-         "form": form},
+        {
+            "dossier": {
+                "code": code,
+                "procedure": definition.code,
+                "channel": cmd.channel,
+                "agency": cmd.agency,
+            },
+            "form": form,
+        },
     )
     dossier = DossierRow(
         code=code,
@@ -160,21 +179,40 @@ def file_dossier(services: Services, uow: UnitOfWork, actor: Actor, cmd: FileDos
     uow.session.add(dossier)
     uow.flush()
     uow.session.add(
-        StatusChangeRow(dossier_id=dossier.id, from_status=None, to_status=int(Status.NEW), at=now,
-                        actor_subject=actor.subject, actor_name=actor.display,
-                        note=f"Nộp hồ sơ ({_channel_label(cmd.channel)})")
+        StatusChangeRow(
+            dossier_id=row_id(dossier),
+            from_status=None,
+            to_status=int(Status.NEW),
+            at=now,
+            actor_subject=actor.subject,
+            actor_name=actor.display,
+            note=f"Nộp hồ sơ ({_channel_label(cmd.channel)})",
+        )
     )
-    record_submission(uow, dossier, actor, "file", {"applicant": applicant, "form": form, "papers": papers}, now)
-    ctx = DossierContext(services, uow, dossier, definition, calendar_for(uow, cmd.agency), instance, agency.name
-                         if agency else cmd.agency)
+    record_submission(
+        uow, dossier, actor, "file", {"applicant": applicant, "form": form, "papers": papers}, at=now
+    )
+    ctx = DossierContext(
+        services,
+        uow,
+        dossier,
+        definition,
+        calendar_for(uow, cmd.agency),
+        instance,
+        agency.name if agency else cmd.agency,
+    )
     advance(ctx, actor, now)
     if cmd.channel != "online":
-        _decide_reception(ctx, actor, {"decision": "accept", "note": "Tiếp nhận trực tiếp tại Bộ phận Một cửa"}, now)
+        _decide_reception(
+            ctx, actor, {"decision": "accept", "note": "Tiếp nhận trực tiếp tại Bộ phận Một cửa"}, now
+        )
     return dossier
 
 
 def _channel_label(channel: str) -> str:
-    return {"online": "trực tuyến", "counter": "trực tiếp", "postal": "bưu chính công ích"}.get(channel, channel)
+    return {"online": "trực tuyến", "counter": "trực tiếp", "postal": "bưu chính công ích"}.get(
+        channel, channel
+    )
 
 
 def _decide_reception(ctx: DossierContext, actor: Actor, payload: dict[str, Any], at: datetime) -> None:
@@ -183,7 +221,7 @@ def _decide_reception(ctx: DossierContext, actor: Actor, payload: dict[str, Any]
     if data["decision"] == "supplement":
         _check_supplement_limit(ctx, "reception")
         ctx.dossier.supplements_at_reception += 1
-    record_submission(ctx.uow, ctx.dossier, actor, "receive", data, at, task.id)
+    record_submission(ctx.uow, ctx.dossier, actor, "receive", data, at=at, task_id=task.id)
     ctx.services.runtime.complete(ctx.instance, task.id, {"reception": data})
     advance(ctx, actor, at, completed=task, note=_decision_note(data))
 
@@ -192,22 +230,31 @@ def _decision_note(data: dict[str, Any]) -> str | None:
     parts = [str(data[k]) for k in ("refusal_reason", "reason", "opinion", "note") if data.get(k)]
     missing = data.get("missing_papers") or []
     if missing:
-        parts.append("; ".join(f"{m.get('paper')}: {m.get('reason')}" for m in missing if isinstance(m, dict)))
+        parts.append(
+            "; ".join(f"{m.get('paper')}: {m.get('reason')}" for m in missing if isinstance(m, dict))
+        )
     return " — ".join(parts) or None
 
 
 def _check_supplement_limit(ctx: DossierContext, stage: str) -> None:
-    used = ctx.dossier.supplements_at_reception if stage == "reception" else ctx.dossier.supplements_in_processing
+    used = (
+        ctx.dossier.supplements_at_reception
+        if stage == "reception"
+        else ctx.dossier.supplements_in_processing
+    )
     if used >= ctx.definition.supplement_limit:
         raise Conflict(
             "Chỉ được yêu cầu bổ sung hồ sơ một lần, đầy đủ (Nghị định 118/2025/NĐ-CP). "
             "Hồ sơ này đã được yêu cầu bổ sung ở giai đoạn này.",
-            "A supplement may be requested only once and completely; this dossier already had one at this stage.",
+            "A supplement may be requested only once and completely; "
+            "this dossier already had one at this stage.",
             code="SupplementLimit",
         )
 
 
-def receive(services: Services, uow: UnitOfWork, actor: Actor, code: str, payload: dict[str, Any]) -> DossierRow:
+def receive(
+    services: Services, uow: UnitOfWork, actor: Actor, code: str, payload: dict[str, Any]
+) -> DossierRow:
     """Officer decides at reception: accept (receipt + deadline), supplement (Mẫu 02) or refuse (Mẫu 03)."""
     dossier = load_for(uow, actor, code, lock=True)
     require_staff(actor, dossier, Role.OFFICER)
@@ -223,44 +270,68 @@ def receive(services: Services, uow: UnitOfWork, actor: Actor, code: str, payloa
 
 
 def complete_step(
-    services: Services, uow: UnitOfWork, actor: Actor, ctx: DossierContext, task_id: str, payload: dict[str, Any]
+    services: Services,
+    uow: UnitOfWork,
+    actor: Actor,
+    ctx: DossierContext,
+    *,
+    task_id: str,
+    payload: dict[str, Any],
 ) -> None:
     """Complete a generic BPMN user task (appraisal, approval, return) with its form data."""
     now = services.clock.now()
     task = next((t for t in services.runtime.ready_tasks(ctx.instance) if t.id == task_id), None)
     if task is None:
-        raise Conflict("Công việc này đã được xử lý hoặc không còn hiệu lực.",
-                       "This task was already completed or is no longer active.", code="TaskNotReady")
+        raise Conflict(
+            "Công việc này đã được xử lý hoặc không còn hiệu lực.",
+            "This task was already completed or is no longer active.",
+            code="TaskNotReady",
+        )
     step = task.properties.get("step") or task.spec_name
-    data = services.forms.validate(f"tasks/{task.properties['form']}", payload) if task.properties.get("form") \
+    data = (
+        services.forms.validate(f"tasks/{task.properties['form']}", payload)
+        if task.properties.get("form")
         else dict(payload)
+    )
     allowed = [d for d in (task.properties.get("decisions") or "").split(",") if d]
     if allowed and data.get("decision") not in allowed:
-        raise InvalidInput("Quyết định không hợp lệ.", "Invalid decision.", {
-            "decision": FieldError(f"Quyết định phải là một trong: {', '.join(allowed)}.",
-                                   f"Decision must be one of: {', '.join(allowed)}.")})
+        raise InvalidInput(
+            "Quyết định không hợp lệ.",
+            "Invalid decision.",
+            {
+                "decision": FieldError(
+                    f"Quyết định phải là một trong: {', '.join(allowed)}.",
+                    f"Decision must be one of: {', '.join(allowed)}.",
+                )
+            },
+        )
     if data.get("decision") == "supplement" and step != "reception":
         _check_supplement_limit(ctx, "processing")
         ctx.dossier.supplements_in_processing += 1
     if step == "approval":
         ctx.dossier.outcome = "approved" if data.get("decision") == "approve" else "refused"
-    record_submission(uow, ctx.dossier, actor, f"complete:{step}", data, now, task.id)
+    record_submission(uow, ctx.dossier, actor, f"complete:{step}", data, at=now, task_id=task.id)
     services.runtime.complete(ctx.instance, task.id, {step: data})
     advance(ctx, actor, now, completed=task, note=_decision_note(data))
 
 
-def supplement(services: Services, uow: UnitOfWork, actor: Actor, code: str, payload: dict[str, Any]) -> DossierRow:
+def supplement(
+    services: Services, uow: UnitOfWork, actor: Actor, code: str, payload: dict[str, Any]
+) -> DossierRow:
     """The citizen (or an officer at the counter) hands in what was asked; the clock resumes."""
     dossier = load_for(uow, actor, code, lock=True)
     require_owner_or_officer(actor, dossier)
     if Status(dossier.status) is not Status.SUPPLEMENT:
-        raise Conflict("Hồ sơ không ở trạng thái chờ bổ sung.", "The dossier is not waiting for a supplement.",
-                       code="NotAtStep")
+        raise Conflict(
+            "Hồ sơ không ở trạng thái chờ bổ sung.",
+            "The dossier is not waiting for a supplement.",
+            code="NotAtStep",
+        )
     ctx = open_context(services, uow, dossier)
     task = ready_task(ctx, "supplement")
     now = services.clock.now()
     data = services.forms.validate("tasks/supplement", payload)
-    record_submission(uow, dossier, actor, "supplement", data, now, task.id)
+    record_submission(uow, dossier, actor, "supplement", data, at=now, task_id=task.id)
     services.runtime.complete(ctx.instance, task.id, {"supplement": data})
     advance(ctx, actor, now, completed=task, note=data.get("note"))
     return dossier
@@ -269,7 +340,9 @@ def supplement(services: Services, uow: UnitOfWork, actor: Actor, code: str, pay
 EXTENSION_NOTICE = timedelta(hours=8)  # DOMAIN.md §4.4: at least one working day before the due time
 
 
-def extend(services: Services, uow: UnitOfWork, actor: Actor, code: str, payload: dict[str, Any]) -> ExtensionRow:
+def extend(
+    services: Services, uow: UnitOfWork, actor: Actor, code: str, payload: dict[str, Any]
+) -> ExtensionRow:
     """Apology with a new appointment (Mẫu 04): leader only, once, ≥ 1 working day before the due time."""
     dossier = load_for(uow, actor, code, lock=True)
     require_staff(actor, dossier, Role.LEADER)
@@ -278,20 +351,30 @@ def extend(services: Services, uow: UnitOfWork, actor: Actor, code: str, payload
     new_due = _parse_new_due(payload.get("new_due_at"))
     errors: dict[str, FieldError] = {}
     if not isinstance(reason, str) or len(reason.strip()) < 5:
-        errors["reason"] = FieldError("Vui lòng nêu rõ lý do chậm trễ (bắt buộc).", "A reason for the delay is required.")
+        errors["reason"] = FieldError(
+            "Vui lòng nêu rõ lý do chậm trễ (bắt buộc).", "A reason for the delay is required."
+        )
     if new_due is None:
-        errors["new_due_at"] = FieldError("Thời hạn mới phải là thời điểm ISO 8601, ví dụ 2026-03-10T16:00.",
-                                          "The new due time must be an ISO 8601 moment, e.g. 2026-03-10T16:00.")
+        errors["new_due_at"] = FieldError(
+            "Thời hạn mới phải là thời điểm ISO 8601, ví dụ 2026-03-10T16:00.",
+            "The new due time must be an ISO 8601 moment, e.g. 2026-03-10T16:00.",
+        )
     if errors:
         raise InvalidInput("Phiếu xin lỗi và hẹn lại chưa hợp lệ.", "The apology is invalid.", errors)
     assert new_due is not None
+    assert isinstance(reason, str)
     if Status(dossier.status) not in OPEN or dossier.due_at is None or dossier.received_at is None:
-        raise Conflict("Chỉ gia hạn được hồ sơ đang xử lý.", "Only a dossier in progress can be extended.",
-                       code="NotExtendable")
+        raise Conflict(
+            "Chỉ gia hạn được hồ sơ đang xử lý.",
+            "Only a dossier in progress can be extended.",
+            code="NotExtendable",
+        )
     if uow.session.exec(select(ExtensionRow).where(ExtensionRow.dossier_id == dossier.id)).first():
-        raise Conflict("Hồ sơ đã được xin lỗi và hẹn lại một lần; không được gia hạn lần thứ hai.",
-                       "An apology was already issued for this dossier; it may be issued only once.",
-                       code="ExtensionAlreadyIssued")
+        raise Conflict(
+            "Hồ sơ đã được xin lỗi và hẹn lại một lần; không được gia hạn lần thứ hai.",
+            "An apology was already issued for this dossier; it may be issued only once.",
+            code="ExtensionAlreadyIssued",
+        )
     ctx = open_context(services, uow, dossier)
     if ctx.calendar.working_time_between(now, dossier.due_at) < EXTENSION_NOTICE:
         raise Conflict(
@@ -301,10 +384,19 @@ def extend(services: Services, uow: UnitOfWork, actor: Actor, code: str, payload
             code="ExtensionTooLate",
         )
     _check_new_due(ctx, dossier.due_at, new_due)
-    row = ExtensionRow(dossier_id=dossier.id, old_due_at=dossier.due_at, new_due_at=new_due, reason=reason.strip(),
-                       issued_by=actor.subject, issued_by_name=actor.display, issued_at=now)
+    row = ExtensionRow(
+        dossier_id=row_id(dossier),
+        old_due_at=dossier.due_at,
+        new_due_at=new_due,
+        reason=reason.strip(),
+        issued_by=actor.subject,
+        issued_by_name=actor.display,
+        issued_at=now,
+    )
     uow.session.add(row)
-    record_submission(uow, dossier, actor, "extension", {"reason": reason, "new_due_at": new_due.isoformat()}, now)
+    record_submission(
+        uow, dossier, actor, "extension", {"reason": reason, "new_due_at": new_due.isoformat()}, at=now
+    )
     dossier.due_at = new_due
     save_instance(ctx, now)
     return row
@@ -324,10 +416,15 @@ def _check_new_due(ctx: DossierContext, current_due: datetime, new_due: datetime
     problem = None
     local = to_local(new_due)
     if new_due <= current_due:
-        problem = ("Thời hạn mới phải sau thời hạn hiện tại.", "The new due time must be after the current one.")
+        problem = (
+            "Thời hạn mới phải sau thời hạn hiện tại.",
+            "The new due time must be after the current one.",
+        )
     elif not ctx.calendar.is_working_day(local.date()) or not _in_office(ctx, local.time()):
-        problem = ("Thời hạn mới phải rơi vào giờ làm việc của một ngày làm việc.",
-                   "The new due time must fall within office hours of a working day.")
+        problem = (
+            "Thời hạn mới phải rơi vào giờ làm việc của một ngày làm việc.",
+            "The new due time must fall within office hours of a working day.",
+        )
     if problem:
         raise InvalidInput(problem[0], problem[1], {"new_due_at": FieldError(*problem)})
 
@@ -336,7 +433,9 @@ def _in_office(ctx: DossierContext, moment: time) -> bool:
     return any(start <= moment <= end for start, end in ctx.calendar.office_hours.periods)
 
 
-def withdraw(services: Services, uow: UnitOfWork, actor: Actor, code: str, payload: dict[str, Any]) -> DossierRow:
+def withdraw(
+    services: Services, uow: UnitOfWork, actor: Actor, code: str, payload: dict[str, Any]
+) -> DossierRow:
     """The citizen stops the procedure before a result exists (status 7, stop notice)."""
     dossier = load_for(uow, actor, code, lock=True)
     require_owner_or_officer(actor, dossier)
@@ -348,11 +447,14 @@ def withdraw(services: Services, uow: UnitOfWork, actor: Actor, code: str, paylo
         )
     reason = payload.get("reason")
     if not isinstance(reason, str) or not reason.strip():
-        raise InvalidInput("Vui lòng nêu lý do rút hồ sơ.", "A reason is required.", {
-            "reason": FieldError("Vui lòng nêu lý do rút hồ sơ.", "A reason is required.")})
+        raise InvalidInput(
+            "Vui lòng nêu lý do rút hồ sơ.",
+            "A reason is required.",
+            {"reason": FieldError("Vui lòng nêu lý do rút hồ sơ.", "A reason is required.")},
+        )
     now = services.clock.now()
     ctx = open_context(services, uow, dossier)
-    record_submission(uow, dossier, actor, "withdraw", {"reason": reason}, now)
+    record_submission(uow, dossier, actor, "withdraw", {"reason": reason}, at=now)
     cancel_workflow(ctx, actor, now, reason)
     move_status(ctx, Status.WITHDRAWN, actor, now, reason.strip())
     save_instance(ctx, now)

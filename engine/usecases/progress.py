@@ -29,6 +29,7 @@ from engine.store.models import (
     ProcedureVersionRow,
     StatusChangeRow,
     WorkTaskRow,
+    row_id,
 )
 from engine.usecases.calendars import calendar_for
 from engine.workflow.types import Instance, ReadyTask
@@ -98,7 +99,11 @@ def holder_label(ctx: DossierContext, role: Role) -> str:
 
 
 def advance(
-    ctx: DossierContext, actor: Actor, at: datetime, completed: ReadyTask | None = None, note: str | None = None
+    ctx: DossierContext,
+    actor: Actor,
+    at: datetime,
+    completed: ReadyTask | None = None,
+    note: str | None = None,
 ) -> None:
     """Bring status, work list, hand-over log, timers and the stored instance in line with the workflow."""
     runtime = ctx.services.runtime
@@ -143,7 +148,7 @@ def record_status(ctx: DossierContext, target: Status, actor: Actor, at: datetim
     check_transition(current, target)
     ctx.uow.session.add(
         StatusChangeRow(
-            dossier_id=ctx.dossier.id,
+            dossier_id=row_id(ctx.dossier),
             from_status=int(current),
             to_status=int(target),
             at=at,
@@ -204,7 +209,7 @@ def _pause_clock(ctx: DossierContext, at: datetime, target: Status) -> None:
     original = d.original_due_at or d.due_at
     ctx.uow.session.add(
         ClockPauseRow(
-            dossier_id=d.id,
+            dossier_id=row_id(d),
             policy=ctx.definition.clock.value,
             reason=reason,
             started_at=at,
@@ -303,7 +308,7 @@ def _project_tasks(ctx: DossierContext, ready: list[ReadyTask], actor: Actor, at
         session.add(
             WorkTaskRow(
                 id=task.id,
-                dossier_id=ctx.dossier.id,
+                dossier_id=row_id(ctx.dossier),
                 spec_name=task.spec_name,
                 title=task.title,
                 lane=task.lane,
@@ -319,7 +324,7 @@ def _project_tasks(ctx: DossierContext, ready: list[ReadyTask], actor: Actor, at
         )
         session.add(
             HandoverRow(
-                dossier_id=ctx.dossier.id,
+                dossier_id=row_id(ctx.dossier),
                 task_id=task.id,
                 step=step or task.spec_name,
                 title=task.title,
@@ -344,7 +349,10 @@ def _project_timers(ctx: DossierContext) -> None:
     for timer in ctx.services.runtime.waiting_timers(ctx.instance):
         session.add(
             BpmnTimerRow(
-                dossier_id=ctx.dossier.id, task_id=timer.task_id, spec_name=timer.spec_name, due_at=timer.due_at
+                dossier_id=row_id(ctx.dossier),
+                task_id=timer.task_id,
+                spec_name=timer.spec_name,
+                due_at=timer.due_at,
             )
         )
 
@@ -354,7 +362,9 @@ def cancel_workflow(ctx: DossierContext, actor: Actor, at: datetime, note: str |
     session = ctx.uow.session
     ctx.services.runtime.cancel(ctx.instance)
     for row in session.exec(
-        select(HandoverRow).where(HandoverRow.dossier_id == ctx.dossier.id, col(HandoverRow.finished_at).is_(None))
+        select(HandoverRow).where(
+            HandoverRow.dossier_id == ctx.dossier.id, col(HandoverRow.finished_at).is_(None)
+        )
     ).all():
         row.finished_at = at
         row.finished_by = actor.display

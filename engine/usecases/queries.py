@@ -71,25 +71,44 @@ def deadline_view(
     for pause in pauses:
         hours = (pause.remaining_seconds or 0) / 3600
         if pause.ended_at is None:
-            lines.append(f"Tạm dừng tính thời gian từ {vn(pause.started_at)} ({pause.reason}); "
-                         f"còn lại {hours:g} giờ làm việc khi tiếp tục.")
+            lines.append(
+                f"Tạm dừng tính thời gian từ {vn(pause.started_at)} ({pause.reason}); "
+                f"còn lại {hours:g} giờ làm việc khi tiếp tục."
+            )
         elif pause.policy == "restart":
-            lines.append(f"Tạm dừng từ {vn(pause.started_at)} đến {vn(pause.ended_at)} ({pause.reason}); "
-                         f"thời hạn được tính lại từ đầu khi nhận đủ hồ sơ: hạn mới {vn(pause.due_after or pause.ended_at)}.")
+            lines.append(
+                f"Tạm dừng từ {vn(pause.started_at)} đến {vn(pause.ended_at)} ({pause.reason}); "
+                "thời hạn được tính lại từ đầu khi nhận đủ hồ sơ: "
+                f"hạn mới {vn(pause.due_after or pause.ended_at)}."
+            )
         else:
-            lines.append(f"Tạm dừng từ {vn(pause.started_at)} đến {vn(pause.ended_at)} ({pause.reason}); "
-                         f"{hours:g} giờ làm việc còn lại được tính tiếp, hạn mới {vn(pause.due_after or pause.ended_at)}.")
+            lines.append(
+                f"Tạm dừng từ {vn(pause.started_at)} đến {vn(pause.ended_at)} ({pause.reason}); "
+                f"{hours:g} giờ làm việc còn lại được tính tiếp, "
+                f"hạn mới {vn(pause.due_after or pause.ended_at)}."
+            )
     extension = uow.session.exec(select(ExtensionRow).where(ExtensionRow.dossier_id == dossier.id)).first()
     if extension:
-        lines.append(f"Cơ quan đã xin lỗi và hẹn lại ngày trả kết quả (Mẫu 04): từ {vn(extension.old_due_at)} "
-                     f"sang {vn(extension.new_due_at)}. Lý do: {extension.reason}. "
-                     "Hồ sơ vẫn được tính quá hạn so với hạn ban đầu nếu trả sau hạn đó.")
+        lines.append(
+            f"Cơ quan đã xin lỗi và hẹn lại ngày trả kết quả (Mẫu 04): từ {vn(extension.old_due_at)} "
+            f"sang {vn(extension.new_due_at)}. Lý do: {extension.reason}. "
+            "Hồ sơ vẫn được tính quá hạn so với hạn ban đầu nếu trả sau hạn đó."
+        )
     now = services.clock.now()
     status = Status(dossier.status)
     remaining = calendar.working_time_between(now, dossier.due_at)
     if status in OPEN:
-        state = OpenState.PAUSED if dossier.paused_at else judge_open(
-            now, dossier.due_at, remaining, _budget(definition, calendar, dossier.received_at), services.near_due_share)
+        state = (
+            OpenState.PAUSED
+            if dossier.paused_at
+            else judge_open(
+                now,
+                dossier.due_at,
+                remaining,
+                _budget(definition, calendar, dossier.received_at),
+                services.near_due_share,
+            )
+        )
         view["remaining_working_hours"] = round(remaining.total_seconds() / 3600, 2)
         if state is OpenState.OVERDUE:
             late = calendar.working_time_between(dossier.due_at, now)
@@ -111,13 +130,23 @@ def deadline_view(
             "due_at": iso(dossier.due_at),
             "original_due_at": iso(dossier.original_due_at),
             "pauses": [
-                {"started_at": iso(p.started_at), "ended_at": iso(p.ended_at), "reason": p.reason,
-                 "policy": p.policy, "due_before": iso(p.due_before), "due_after": iso(p.due_after)}
+                {
+                    "started_at": iso(p.started_at),
+                    "ended_at": iso(p.ended_at),
+                    "reason": p.reason,
+                    "policy": p.policy,
+                    "due_before": iso(p.due_before),
+                    "due_after": iso(p.due_after),
+                }
                 for p in pauses
             ],
-            "extension": None if extension is None else {
-                "old_due_at": iso(extension.old_due_at), "new_due_at": iso(extension.new_due_at),
-                "reason": extension.reason, "issued_by": extension.issued_by_name,
+            "extension": None
+            if extension is None
+            else {
+                "old_due_at": iso(extension.old_due_at),
+                "new_due_at": iso(extension.new_due_at),
+                "reason": extension.reason,
+                "issued_by": extension.issued_by_name,
                 "issued_at": iso(extension.issued_at),
             },
             "explanation": lines,
@@ -128,7 +157,8 @@ def deadline_view(
 
 def _skipped(calendar: WorkingCalendar, base: Due, dossier: DossierRow) -> list[dict[str, str]]:
     """Days not counted from receipt to the due time now in force, each with its reason."""
-    assert dossier.received_at is not None and dossier.due_at is not None
+    assert dossier.received_at is not None
+    assert dossier.due_at is not None
     if base.unit is DeadlineUnit.CALENDAR_DAYS:
         days = list(base.skipped)  # calendar days count weekends; only the roll-over days were skipped
     else:
@@ -139,22 +169,39 @@ def _skipped(calendar: WorkingCalendar, base: Due, dossier: DossierRow) -> list[
 
 def _timeline(uow: UnitOfWork, dossier: DossierRow) -> dict[str, list[dict[str, Any]]]:
     changes = uow.session.exec(
-        select(StatusChangeRow).where(StatusChangeRow.dossier_id == dossier.id).order_by(col(StatusChangeRow.id))
+        select(StatusChangeRow)
+        .where(StatusChangeRow.dossier_id == dossier.id)
+        .order_by(col(StatusChangeRow.id))
     ).all()
     handovers = uow.session.exec(
         select(HandoverRow).where(HandoverRow.dossier_id == dossier.id).order_by(col(HandoverRow.id))
     ).all()
     return {
         "timeline": [
-            {"at": iso(c.at), "from": c.from_status, "to": c.to_status, "label": Status(c.to_status).label,
-             "by": c.actor_name, "note": c.note}
+            {
+                "at": iso(c.at),
+                "from": c.from_status,
+                "to": c.to_status,
+                "label": Status(c.to_status).label,
+                "by": c.actor_name,
+                "note": c.note,
+            }
             for c in changes
         ],
         "handovers": [
-            {"step": h.step, "title": h.title, "giver": h.giver, "receiver": h.receiver,
-             "started_at": iso(h.started_at), "due_at": iso(h.due_at), "finished_at": iso(h.finished_at),
-             "finished_by": h.finished_by, "timeliness": h.timeliness,
-             "timeliness_label": Timeliness(h.timeliness).label if h.timeliness else None, "note": h.note}
+            {
+                "step": h.step,
+                "title": h.title,
+                "giver": h.giver,
+                "receiver": h.receiver,
+                "started_at": iso(h.started_at),
+                "due_at": iso(h.due_at),
+                "finished_at": iso(h.finished_at),
+                "finished_by": h.finished_by,
+                "timeliness": h.timeliness,
+                "timeliness_label": Timeliness(h.timeliness).label if h.timeliness else None,
+                "note": h.note,
+            }
             for h in handovers
         ],
     }
@@ -184,9 +231,16 @@ def dossier_detail(services: Services, uow: UnitOfWork, actor: Actor, code: str)
         "returned_at": iso(dossier.returned_at),
         "outcome": dossier.outcome,
         "tasks": [
-            {"id": t.id, "title": t.title, "step": t.step, "role": t.role, "assignee": t.assignee_name,
-             "ready_at": iso(t.ready_at), "due_at": iso(t.due_at),
-             "decisions": t.decisions.split(",") if t.decisions else []}
+            {
+                "id": t.id,
+                "title": t.title,
+                "step": t.step,
+                "role": t.role,
+                "assignee": t.assignee_name,
+                "ready_at": iso(t.ready_at),
+                "due_at": iso(t.due_at),
+                "decisions": t.decisions.split(",") if t.decisions else [],
+            }
             for t in tasks
         ],
         "deadline": deadline_view(services, uow, dossier, definition),
@@ -200,7 +254,9 @@ def track(uow: UnitOfWork, code: str) -> dict[str, Any]:
     """Public, minimal status for the receipt's QR: no personal data."""
     dossier = uow.session.exec(select(DossierRow).where(DossierRow.code == code)).first()
     if dossier is None:
-        raise NotFound(f"Không tìm thấy hồ sơ «{code}».", f"Dossier '{code}' was not found.", code="DossierNotFound")
+        raise NotFound(
+            f"Không tìm thấy hồ sơ «{code}».", f"Dossier '{code}' was not found.", code="DossierNotFound"
+        )
     version = uow.session.get(ProcedureVersionRow, dossier.procedure_version_id)
     agency = uow.session.get(AgencyRow, dossier.agency_code)
     return {
@@ -224,4 +280,8 @@ def procedure_view(services: Services, uow: UnitOfWork, code: str) -> dict[str, 
     """One procedure with its e-form schema."""
     version = current_version(uow, code)
     definition = definition_of(version)
-    return {**definition.public(), "version": version.version, "form_schema": services.forms.schema(definition.form)}
+    return {
+        **definition.public(),
+        "version": version.version,
+        "form_schema": services.forms.schema(definition.form),
+    }

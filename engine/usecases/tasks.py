@@ -97,7 +97,9 @@ def claim(services: Services, uow: UnitOfWork, actor: Actor, task_id: str) -> Wo
     return task
 
 
-def complete(services: Services, uow: UnitOfWork, actor: Actor, task_id: str, payload: dict[str, Any]) -> DossierRow:
+def complete(
+    services: Services, uow: UnitOfWork, actor: Actor, task_id: str, payload: dict[str, Any]
+) -> DossierRow:
     """Complete a task with its form data; the workflow decides what comes next."""
     task, dossier = _task_for(uow, actor, task_id)
     if task.assignee and task.assignee != actor.subject:
@@ -111,5 +113,5 @@ def complete(services: Services, uow: UnitOfWork, actor: Actor, task_id: str, pa
     if task.step == "supplement":
         return supplement(services, uow, actor, dossier.code, payload)
     ctx = open_context(services, uow, dossier)
-    complete_step(services, uow, actor, ctx, task_id, payload)
+    complete_step(services, uow, actor, ctx, task_id=task_id, payload=payload)
     return dossier

@@ -377,15 +377,17 @@ def _spec_info(spec_hash: str, process_id: str, specs: list[Any]) -> SpecInfo:
     lanes: set[str] = set()
     user_tasks: dict[str, dict[str, str]] = {}
     end_events: dict[str, dict[str, str]] = {}
+    task_lanes: dict[str, str | None] = {}
     for spec in specs:
         for task_spec in spec.task_specs.values():
             if task_spec.lane:
                 lanes.add(task_spec.lane)
             if task_spec.manual:
                 user_tasks[task_spec.name] = _properties(task_spec)
+                task_lanes[task_spec.name] = task_spec.lane
             elif isinstance(task_spec, EndEvent):
                 end_events[task_spec.name] = _properties(task_spec)
-    return SpecInfo(spec_hash, process_id, frozenset(lanes), user_tasks, end_events)
+    return SpecInfo(spec_hash, process_id, frozenset(lanes), user_tasks, end_events, task_lanes)
 
 
 def _timer_tasks(workflow: Any) -> list[Any]:

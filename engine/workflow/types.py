@@ -18,6 +18,8 @@ class SpecInfo:
     user_tasks: dict[str, dict[str, str]]
     # end event spec name -> its spiffworkflow:properties
     end_events: dict[str, dict[str, str]]
+    # user task spec name -> its lane (None when the task sits outside every lane)
+    task_lanes: dict[str, str | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

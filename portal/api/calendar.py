@@ -22,9 +22,15 @@ def parse_cutoff(value: str | None) -> time | None:
     try:
         return time.fromisoformat(value)
     except ValueError as exc:
-        raise InvalidInput("Giờ chốt không hợp lệ.", "Invalid cut-off.", {
-            "cutoff": FieldError("Giờ chốt phải có dạng HH:MM, ví dụ 15:00.", "Cut-off must be HH:MM, e.g. 15:00.")
-        }) from exc
+        raise InvalidInput(
+            "Giờ chốt không hợp lệ.",
+            "Invalid cut-off.",
+            {
+                "cutoff": FieldError(
+                    "Giờ chốt phải có dạng HH:MM, ví dụ 15:00.", "Cut-off must be HH:MM, e.g. 15:00."
+                )
+            },
+        ) from exc
 
 
 @router.get("/calendar/due")

@@ -84,7 +84,11 @@ def file_dossier(body: FileIn, actor: CurrentActor, c: ContainerDep) -> dict[str
 
 @router.get("/dossiers")
 def list_dossiers(
-    actor: CurrentActor, c: ContainerDep, status: int | None = None, limit: int = 50, before_id: int | None = None
+    actor: CurrentActor,
+    c: ContainerDep,
+    status: int | None = None,
+    limit: int = 50,
+    before_id: int | None = None,
 ) -> list[dict[str, Any]]:
     """My dossiers (citizen) or my agency's (staff), newest first, keyset-paginated by `before_id`."""
     query = select(DossierRow)

@@ -35,8 +35,13 @@ def _view(v: uc.TaskView) -> dict[str, Any]:
         "assignee": t.assignee_name,
         "ready_at": iso(t.ready_at),
         "due_at": iso(t.due_at),
-        "dossier": {"code": d.code, "procedure": d.procedure_code, "applicant_name": d.applicant_name,
-                    "status": status_view(d.status), "due_at": iso(d.due_at)},
+        "dossier": {
+            "code": d.code,
+            "procedure": d.procedure_code,
+            "applicant_name": d.applicant_name,
+            "status": status_view(d.status),
+            "due_at": iso(d.due_at),
+        },
     }
 
 

@@ -29,7 +29,9 @@ def due(
     try:
         moment = datetime.fromisoformat(start)
     except ValueError as exc:
-        raise typer.BadParameter("Thời điểm phải theo ISO 8601, ví dụ 2026-02-13T09:00", param_hint="--start") from exc
+        raise typer.BadParameter(
+            "Thời điểm phải theo ISO 8601, ví dụ 2026-02-13T09:00", param_hint="--start"
+        ) from exc
     try:
         cut = parse_cutoff(cutoff)
     except InvalidInput as exc:
@@ -61,6 +63,7 @@ def _calendar(agency: str | None) -> WorkingCalendar:
         raise typer.BadParameter(exc.message, param_hint="--agency") from exc
     except (OperationalError, ProgrammingError) as exc:
         if agency:
-            raise typer.BadParameter("Chưa có cơ sở dữ liệu; chạy `motcua db upgrade` trước.",
-                                     param_hint="--agency") from exc
+            raise typer.BadParameter(
+                "Chưa có cơ sở dữ liệu; chạy `motcua db upgrade` trước.", param_hint="--agency"
+            ) from exc
         return WorkingCalendar()

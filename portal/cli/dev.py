@@ -37,9 +37,18 @@ def token(
     if role is not Role.CITIZEN and role is not Role.ADMIN and not agency:
         typer.echo("Cán bộ cần --agency (staff need --agency).", err=True)
         raise typer.Exit(2)
-    demo = next((u for u in DEMO_USERS if role.value in u.roles and (agency is None or u.agency == agency)), None)
+    demo = next(
+        (u for u in DEMO_USERS if role.value in u.roles and (agency is None or u.agency == agency)), None
+    )
     username = demo.username if demo else f"{role.value}.{(agency or 'dev').lower()}"
     if role is Role.CITIZEN and identity_number is None and demo:
         identity_number = demo.identity_number
-    typer.echo(identity.issue(username=username, roles=[role.value], agency=agency, identity_number=identity_number,
-                              name=name or (demo.name if demo else username)))
+    typer.echo(
+        identity.issue(
+            username=username,
+            roles=[role.value],
+            agency=agency,
+            identity_number=identity_number,
+            name=name or (demo.name if demo else username),
+        )
+    )

@@ -10,8 +10,10 @@ app = typer.Typer(help="Thủ tục hành chính (procedures).", no_args_is_help
 
 
 @app.command("check")
-def check(path: Path | None = typer.Argument(None, help="Thư mục processes/ hoặc một thư mục thủ tục")) -> None:
-    """Validate procedure folders: BPMN parses, lanes map to roles, forms exist, budgets fit, scenarios pass."""
+def check(
+    path: Path | None = typer.Argument(None, help="Thư mục processes/ hoặc một thư mục thủ tục"),
+) -> None:
+    """Validate procedure folders: BPMN, lanes → roles, forms, budgets, scenarios."""
     from engine.checks import check_all
     from portal.settings import get_settings
     from portal.wiring import build_services

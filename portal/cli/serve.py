@@ -38,9 +38,12 @@ def serve(
             param_hint="--host",
         )
     if workers > 1 and settings.database_url.startswith("sqlite"):
-        raise typer.BadParameter("Nhiều tiến trình cần PostgreSQL (several workers need PostgreSQL).",
-                                 param_hint="--workers")
+        raise typer.BadParameter(
+            "Nhiều tiến trình cần PostgreSQL (several workers need PostgreSQL).", param_hint="--workers"
+        )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     prepare(build(settings))
     typer.echo(f"MotCua đang chạy tại http://{host}:{port}  (API: /api/v1, tài liệu: /docs)")
-    uvicorn.run("portal.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+    uvicorn.run(
+        "portal.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+    )
