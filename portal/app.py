@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
-from portal import errors
+from portal import errors, pages
 from portal.api import calendar, dossiers, procedures, tasks
 from portal.auth import DevIdentity, TokenVerifier
 from portal.settings import Settings, get_settings
@@ -33,6 +35,8 @@ def create_app(
     errors.install(app)
     for module in (procedures, dossiers, tasks, calendar):
         app.include_router(module.router, prefix="/api/v1")
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
     @app.get("/api/v1/health", tags=["health"])
     def health() -> dict[str, Any]:

@@ -20,6 +20,7 @@ from portal.auth import DevIdentity
 from portal.bootstrap import prepare
 from portal.settings import ROOT, Settings
 from portal.wiring import Container, build
+from tests.builders import Api
 from tests.pg import PostgresServer
 
 # A Monday morning, inside office hours (local time).
@@ -99,3 +100,9 @@ def pytest_configure(config: pytest.Config) -> None:
     """Record whether we run in CI (components must be present there)."""
     config.addinivalue_line("markers", "ci_only: documents a CI expectation")
     os.environ.setdefault("MOTCUA_ENV", "test")
+
+
+@pytest.fixture
+def api(client: TestClient, auth: Callable[[str], dict[str, str]], clock: FixedClock) -> Api:
+    """The HTTP API as the demo users see it, with the test's clock (tests/builders.py)."""
+    return Api(client, auth, clock)

@@ -1,0 +1,60 @@
+"""The public HTML pages: catalogue, procedure detail, tracking by code."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+
+from tests.builders import residence_filing
+
+
+def test_home_lists_both_procedures_with_deadline_and_fee(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "Đăng ký thường trú" in page.text
+    assert "7 ngày làm việc" in page.text
+    assert "Đăng ký khai sinh" in page.text
+    assert "Trong ngày (tiếp nhận trước 15:00)" in page.text
+    assert "20.000 đồng" in page.text
+
+
+def test_procedure_page_lists_papers_and_form_fields(client: TestClient) -> None:
+    page = client.get("/thu-tuc/1.004222")
+    assert page.status_code == 200
+    assert "Tờ khai thay đổi thông tin cư trú (mẫu CT01)" in page.text
+    assert "Luật Cư trú số 68/2020/QH14" in page.text
+
+
+def test_unknown_procedure_page_is_404_in_vietnamese(client: TestClient) -> None:
+    page = client.get("/thu-tuc/9.999999")
+    assert page.status_code == 404
+    assert "Không tìm thấy thủ tục" in page.json()["message"]
+
+
+def test_tracking_shows_status_and_appointment_without_personal_data(
+    client: TestClient, auth: Callable[[str], dict[str, str]]
+) -> None:
+    filed = client.post("/api/v1/dossiers", json=residence_filing(), headers=auth("nguyenvanan"))
+    assert filed.status_code == 201, filed.text
+    code = filed.json()["code"]
+    client.post(f"/api/v1/dossiers/{code}/receive", json={"decision": "accept"}, headers=auth("motcua.badinh"))
+    page = client.get(f"/tra-cuu?ma={code}")
+    assert page.status_code == 200
+    assert "Đang xử lý" in page.text
+    assert "17:00 11/03/2026" in page.text or "09:00 11/03/2026" in page.text
+    assert "Nguyễn Văn An" not in page.text
+    assert "001088012345" not in page.text
+
+
+def test_tracking_rejects_malformed_code_and_escapes_it(client: TestClient) -> None:
+    page = client.get("/tra-cuu", params={"ma": "<script>alert(1)</script>"})
+    assert page.status_code == 422
+    assert "<SCRIPT>" not in page.text.upper().replace("&LT;SCRIPT&GT;", "")
+    assert "không đúng định dạng" in page.text
+
+
+def test_tracking_unknown_code_is_404(client: TestClient) -> None:
+    page = client.get("/tra-cuu", params={"ma": "H29.12.3-260302-9999"})
+    assert page.status_code == 404
+    assert "Không tìm thấy hồ sơ" in page.text
