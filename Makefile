@@ -18,8 +18,8 @@ test: system-deps deps lint  ## install what is missing, then lint, type-check a
 	$(BIN)/pytest -q -p no:cacheprovider
 
 lint: deps  ## ruff, mypy strict on engine/, import contracts
-	$(BIN)/ruff check engine portal integrations tests bench
-	$(BIN)/ruff format --check engine portal integrations tests bench
+	$(BIN)/ruff check engine portal integrations tests bench alembic
+	$(BIN)/ruff format --check engine portal integrations tests bench alembic
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 

@@ -2,17 +2,16 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-21 22:20:41.918401
+Create Date: 2026-11-21 22:25:57.808326
 """
 
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
-
-import engine.store.types
 from alembic import op
 
+import engine.store.types
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -133,12 +132,11 @@ def upgrade() -> None:
         sa.UniqueConstraint("code"),
     )
     with op.batch_alter_table("dossier", schema=None) as batch_op:
+        batch_op.create_index("ix_dossier_agency_id", ["agency_code", "id"], unique=False)
         batch_op.create_index("ix_dossier_agency_status", ["agency_code", "status"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_dossier_applicant_id_number"), ["applicant_id_number"], unique=False
-        )
+        batch_op.create_index("ix_dossier_applicant_id", ["applicant_id_number", "id"], unique=False)
         batch_op.create_index("ix_dossier_open_due", ["status", "due_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_dossier_owner_subject"), ["owner_subject"], unique=False)
+        batch_op.create_index("ix_dossier_owner_id", ["owner_subject", "id"], unique=False)
         batch_op.create_index(batch_op.f("ix_dossier_procedure_code"), ["procedure_code"], unique=False)
         batch_op.create_index(batch_op.f("ix_dossier_status"), ["status"], unique=False)
 
@@ -325,10 +323,11 @@ def downgrade() -> None:
     with op.batch_alter_table("dossier", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_dossier_status"))
         batch_op.drop_index(batch_op.f("ix_dossier_procedure_code"))
-        batch_op.drop_index(batch_op.f("ix_dossier_owner_subject"))
+        batch_op.drop_index("ix_dossier_owner_id")
         batch_op.drop_index("ix_dossier_open_due")
-        batch_op.drop_index(batch_op.f("ix_dossier_applicant_id_number"))
+        batch_op.drop_index("ix_dossier_applicant_id")
         batch_op.drop_index("ix_dossier_agency_status")
+        batch_op.drop_index("ix_dossier_agency_id")
 
     op.drop_table("dossier")
     with op.batch_alter_table("procedure_version", schema=None) as batch_op:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Engine
-
-from alembic import command
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -65,6 +65,9 @@ class DossierRow(SQLModel, table=True):
     __table_args__ = (
         Index("ix_dossier_open_due", "status", "due_at"),
         Index("ix_dossier_agency_status", "agency_code", "status"),
+        Index("ix_dossier_agency_id", "agency_code", "id"),
+        Index("ix_dossier_owner_id", "owner_subject", "id"),
+        Index("ix_dossier_applicant_id", "applicant_id_number", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -74,9 +77,9 @@ class DossierRow(SQLModel, table=True):
     agency_code: str = Field(foreign_key="agency.code")
     channel: str
     status: int = Field(index=True)
-    owner_subject: str | None = Field(default=None, index=True)
+    owner_subject: str | None = None
     applicant_name: str
-    applicant_id_number: str | None = Field(default=None, index=True)
+    applicant_id_number: str | None = None
     applicant: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     form: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     papers: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import and_, or_
 from sqlmodel import col, select
 
-from engine.actor import Actor
+from engine.actor import Actor, Role
 from engine.calendar import DeadlineUnit, Due, WorkingCalendar
 from engine.catalog import current_version, current_versions, definition_of
 from engine.clock import to_local
@@ -248,6 +249,33 @@ def dossier_detail(services: Services, uow: UnitOfWork, actor: Actor, code: str)
         "documents": [],
         "version": dossier.version,
     }
+
+
+def visible_dossiers(
+    uow: UnitOfWork, actor: Actor, *, status: int | None = None, limit: int = 50, before_id: int | None = None
+) -> list[DossierRow]:
+    """A page of the dossiers the actor may see, newest first (keyset on id; index-backed)."""
+    query = select(DossierRow)
+    if actor.is_staff or actor.has(Role.SUPERVISOR):
+        query = query.where(DossierRow.agency_code == actor.agency)
+    elif actor.has(Role.CITIZEN):
+        mine = col(DossierRow.owner_subject) == actor.subject
+        if actor.identity_number:
+            # Counter dossiers carry no account, only the verified identity number of the applicant.
+            counter = and_(
+                col(DossierRow.owner_subject).is_(None),
+                col(DossierRow.applicant_id_number) == actor.identity_number,
+            )
+            mine = or_(mine, counter)
+        query = query.where(mine)
+    else:
+        return []
+    if status is not None:
+        query = query.where(DossierRow.status == status)
+    if before_id is not None:
+        query = query.where(col(DossierRow.id) < before_id)
+    query = query.order_by(col(DossierRow.id).desc()).limit(max(1, min(limit, 200)))
+    return list(uow.session.exec(query).all())
 
 
 def track(uow: UnitOfWork, code: str) -> dict[str, Any]:

@@ -6,12 +6,10 @@ from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import col, select
 
-from engine.actor import Role
 from engine.store.models import DossierRow
 from engine.usecases import dossiers as uc
-from engine.usecases.queries import dossier_detail, iso, status_view, track
+from engine.usecases.queries import dossier_detail, iso, status_view, track, visible_dossiers
 from portal.api.deps import ContainerDep
 from portal.auth import CurrentActor
 
@@ -91,20 +89,9 @@ def list_dossiers(
     before_id: int | None = None,
 ) -> list[dict[str, Any]]:
     """My dossiers (citizen) or my agency's (staff), newest first, keyset-paginated by `before_id`."""
-    query = select(DossierRow)
-    if actor.is_staff or actor.has(Role.SUPERVISOR):
-        query = query.where(DossierRow.agency_code == actor.agency)
-    elif actor.has(Role.CITIZEN):
-        query = query.where(DossierRow.owner_subject == actor.subject)
-    else:
-        return []
-    if status is not None:
-        query = query.where(DossierRow.status == status)
-    if before_id is not None:
-        query = query.where(col(DossierRow.id) < before_id)
-    query = query.order_by(col(DossierRow.id).desc()).limit(max(1, min(limit, 200)))
     with c.transaction() as uow:
-        return [{**_summary(d), "id": d.id} for d in uow.session.exec(query).all()]
+        rows = visible_dossiers(uow, actor, status=status, limit=limit, before_id=before_id)
+        return [{**_summary(d), "id": d.id} for d in rows]
 
 
 @router.get("/dossiers/{code}")
