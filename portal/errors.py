@@ -37,6 +37,7 @@ PYDANTIC_MESSAGES = {
     "float_parsing": ("Giá trị phải là số.", "Must be a number."),
     "dict_type": ("Giá trị phải là một đối tượng JSON.", "Must be a JSON object."),
     "list_type": ("Giá trị phải là một danh sách.", "Must be a list."),
+    "enum": ("Giá trị không nằm trong danh sách cho phép.", "Value is not one of the allowed values."),
     "literal_error": (
         "Giá trị không nằm trong danh sách cho phép.",
         "Value is not one of the allowed values.",
@@ -75,7 +76,13 @@ def install(app: FastAPI) -> None:
             vi, en = PYDANTIC_MESSAGES.get(
                 err["type"], ("Giá trị không hợp lệ.", str(err.get("msg", "Invalid")))
             )
-            fields[_path(tuple(err["loc"]))] = {"message": vi, "message_en": en}
+            expected = (err.get("ctx") or {}).get("expected")
+            if err["type"] in ("enum", "literal_error") and expected:
+                vi = f"Giá trị phải là một trong: {str(expected).replace(' or ', ', ')}."
+                en = f"Value must be one of: {expected}."
+            # A JSON syntax error is located by character offset, which names no field.
+            path = "body" if err["type"] == "json_invalid" else _path(tuple(err["loc"]))
+            fields[path] = {"message": vi, "message_en": en}
         body = {
             "error": "InvalidInput",
             "message": "Dữ liệu gửi lên chưa hợp lệ, vui lòng kiểm tra các trường được đánh dấu.",

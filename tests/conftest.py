@@ -27,8 +27,17 @@ from tests.pg import PostgresServer
 MONDAY_0900 = datetime.fromisoformat("2026-03-02T09:00:00+07:00")
 
 # Tables a test may fill, children first (agencies, procedures and the calendar stay between tests).
-VOLATILE = ("submission", "bpmn_timer", "extension", "clock_pause", "handover", "status_change", "work_task",
-            "dossier", "dossier_sequence")
+VOLATILE = (
+    "submission",
+    "bpmn_timer",
+    "extension",
+    "clock_pause",
+    "handover",
+    "status_change",
+    "work_task",
+    "dossier",
+    "dossier_sequence",
+)
 
 
 @pytest.fixture(scope="session")
@@ -55,8 +64,14 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 
 def make_settings(data_dir: Path, url: str) -> Settings:
     """Settings for tests: repository processes and forms, a throw-away data dir."""
-    return Settings(env="test", database_url=url, data_dir=data_dir, dev_secret="test-secret-" + "x" * 32,
-                    processes_dir=ROOT / "processes", forms_dir=ROOT / "forms")
+    return Settings(
+        env="test",
+        database_url=url,
+        data_dir=data_dir,
+        dev_secret="test-secret-" + "x" * 32,
+        processes_dir=ROOT / "processes",
+        forms_dir=ROOT / "forms",
+    )
 
 
 @pytest.fixture

@@ -70,12 +70,35 @@ class PostgresServer:
             os.chown(directory, user.pw_uid, user.pw_gid)
         server = cls(directory, free_port(), bindir, run_as)
         data = directory / "data"
-        server._run(bindir / "initdb", "-D", str(data), "-U", "motcua", "--auth=trust", "-E", "UTF8",
-                    "--locale=C.UTF-8", "--no-sync")
-        options = (f"-p {server.port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-        server._run(bindir / "pg_ctl", "-D", str(data), "-o", options, "-l", str(directory / "log"), "-w",
-                    "-t", "60", "start")
+        server._run(
+            bindir / "initdb",
+            "-D",
+            str(data),
+            "-U",
+            "motcua",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+        )
+        options = (
+            f"-p {server.port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        server._run(
+            bindir / "pg_ctl",
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-l",
+            str(directory / "log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
         server._run(bindir / "createdb", "-h", "127.0.0.1", "-p", str(server.port), "-U", "motcua", "motcua")
         return server
 
@@ -87,6 +110,8 @@ class PostgresServer:
     def stop(self) -> None:
         """Stop the server and remove its files."""
         try:
-            self._run(self.bindir / "pg_ctl", "-D", str(self.directory / "data"), "-m", "immediate", "-w", "stop")
+            self._run(
+                self.bindir / "pg_ctl", "-D", str(self.directory / "data"), "-m", "immediate", "-w", "stop"
+            )
         finally:
             shutil.rmtree(self.directory, ignore_errors=True)

@@ -219,6 +219,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("handover", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_handover_dossier_id"), ["dossier_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_handover_task_id"), ["task_id"], unique=False)
 
     op.create_table(
         "status_change",
@@ -307,6 +308,7 @@ def downgrade() -> None:
 
     op.drop_table("status_change")
     with op.batch_alter_table("handover", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_handover_task_id"))
         batch_op.drop_index(batch_op.f("ix_handover_dossier_id"))
 
     op.drop_table("handover")

@@ -88,6 +88,10 @@ def unit_of_work(engine: Engine) -> Iterator[UnitOfWork]:
     try:
         yield uow
         uow.commit()
+    except StaleDataError as exc:
+        # A stale version can surface from any autoflush, not only from UnitOfWork.flush().
+        uow.rollback()
+        raise stale_conflict() from exc
     except BaseException:
         uow.rollback()
         raise

@@ -160,7 +160,7 @@ class HandoverRow(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     dossier_id: int = Field(foreign_key="dossier.id", index=True)
-    task_id: str | None = None
+    task_id: str | None = Field(default=None, index=True)  # a late "complete" finds the step it ended
     step: str
     title: str
     giver: str

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlalchemy import ColumnElement, and_, or_
+from sqlmodel import col, select
 
 from engine.actor import Actor, Role
 from engine.errors import Forbidden, NotFound
@@ -24,6 +25,19 @@ def is_owner(actor: Actor, dossier: DossierRow) -> bool:
     if dossier.owner_subject is not None:
         return dossier.owner_subject == actor.subject
     return actor.identity_number is not None and dossier.applicant_id_number == actor.identity_number
+
+
+def owned_by(actor: Actor) -> ColumnElement[bool]:
+    """SQL condition for the dossiers a citizen owns (same rule as `is_owner`)."""
+    mine = col(DossierRow.owner_subject) == actor.subject
+    if actor.identity_number:
+        # Counter dossiers carry no account, only the verified identity number of the applicant.
+        counter = and_(
+            col(DossierRow.owner_subject).is_(None),
+            col(DossierRow.applicant_id_number) == actor.identity_number,
+        )
+        mine = or_(mine, counter)
+    return mine
 
 
 def can_see(actor: Actor, dossier: DossierRow) -> bool:

@@ -123,7 +123,8 @@ def file_dossier(services: Services, uow: UnitOfWork, actor: Actor, cmd: FileDos
     errors.update(applicant_errors)
     if cmd.channel == "online" and actor.identity_number:
         declared = applicant.setdefault("identity_number", actor.identity_number)
-        if declared != actor.identity_number:
+        # A malformed number already has its own, more precise message.
+        if declared != actor.identity_number and "applicant.identity_number" not in errors:
             errors["applicant.identity_number"] = FieldError(
                 "Số định danh của người nộp phải trùng với tài khoản đang đăng nhập.",
                 "The applicant's identification number must match the signed-in account.",
@@ -367,6 +368,15 @@ def extend(
         raise Conflict(
             "Chỉ gia hạn được hồ sơ đang xử lý.",
             "Only a dossier in progress can be extended.",
+            code="NotExtendable",
+        )
+    if dossier.paused_at is not None:
+        # The due time is recomputed from the remaining working time on resume, which would drop a new
+        # appointment set now; and "one working day before the due time" means nothing while the clock stands.
+        raise Conflict(
+            "Hồ sơ đang tạm dừng tính thời gian (chờ công dân bổ sung); "
+            "chỉ xin lỗi và hẹn lại khi hồ sơ đã được tiếp tục xử lý.",
+            "The clock is paused while the citizen holds the dossier; apologise once processing resumes.",
             code="NotExtendable",
         )
     if uow.session.exec(select(ExtensionRow).where(ExtensionRow.dossier_id == dossier.id)).first():

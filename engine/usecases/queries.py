@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_
 from sqlmodel import col, select
 
 from engine.actor import Actor, Role
@@ -28,7 +27,7 @@ from engine.store.models import (
     StatusChangeRow,
     WorkTaskRow,
 )
-from engine.usecases.access import load_for
+from engine.usecases.access import load_for, owned_by
 from engine.usecases.calendars import calendar_for
 
 
@@ -259,15 +258,7 @@ def visible_dossiers(
     if actor.is_staff or actor.has(Role.SUPERVISOR):
         query = query.where(DossierRow.agency_code == actor.agency)
     elif actor.has(Role.CITIZEN):
-        mine = col(DossierRow.owner_subject) == actor.subject
-        if actor.identity_number:
-            # Counter dossiers carry no account, only the verified identity number of the applicant.
-            counter = and_(
-                col(DossierRow.owner_subject).is_(None),
-                col(DossierRow.applicant_id_number) == actor.identity_number,
-            )
-            mine = or_(mine, counter)
-        query = query.where(mine)
+        query = query.where(owned_by(actor))
     else:
         return []
     if status is not None:

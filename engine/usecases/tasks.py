@@ -9,11 +9,11 @@ from typing import Any
 from sqlmodel import col, select
 
 from engine.actor import Actor, Role
-from engine.errors import Conflict, Forbidden, NotFound
+from engine.errors import Conflict, DomainError, Forbidden, NotFound
 from engine.services import Services
 from engine.store.db import UnitOfWork
-from engine.store.models import DossierRow, WorkTaskRow
-from engine.usecases.access import is_owner
+from engine.store.models import DossierRow, HandoverRow, WorkTaskRow
+from engine.usecases.access import can_see, is_owner, owned_by
 from engine.usecases.dossiers import complete_step, receive, supplement
 from engine.usecases.progress import open_context
 
@@ -39,7 +39,7 @@ def list_tasks(
     query = select(WorkTaskRow, DossierRow).join(DossierRow, col(DossierRow.id) == WorkTaskRow.dossier_id)
     staff_roles = [r.value for r in actor.roles if r in (Role.OFFICER, Role.SPECIALIST, Role.LEADER)]
     if actor.has(Role.CITIZEN) and not staff_roles:
-        query = query.where(WorkTaskRow.role == Role.CITIZEN.value, DossierRow.owner_subject == actor.subject)
+        query = query.where(WorkTaskRow.role == Role.CITIZEN.value, owned_by(actor))
     elif staff_roles and actor.agency:
         query = query.where(WorkTaskRow.agency_code == actor.agency, col(WorkTaskRow.role).in_(staff_roles))
     else:
@@ -54,15 +54,38 @@ def list_tasks(
 
 def _task_for(uow: UnitOfWork, actor: Actor, task_id: str) -> tuple[WorkTaskRow, DossierRow]:
     task = uow.session.get(WorkTaskRow, task_id)
-    dossier = uow.session.get(DossierRow, task.dossier_id) if task else None
-    if task is None or dossier is None or not _may_see_task(actor, task, dossier):
-        raise NotFound("Không tìm thấy công việc.", "Task not found.", code="TaskNotFound")
+    if task is None:
+        raise _gone_or_unknown(uow, actor, task_id)
+    dossier = uow.session.get(DossierRow, task.dossier_id)
+    if dossier is None or not _may_see_task(actor, task, dossier):
+        raise _task_not_found()
     if not _may_work(actor, task, dossier):
         raise Forbidden(
             "Công việc này thuộc vai trò khác; bạn không có quyền xử lý.",
             f"This task belongs to role '{task.role}'; you may not work it.",
         )
     return task, dossier
+
+
+def _task_not_found() -> NotFound:
+    return NotFound("Không tìm thấy công việc.", "Task not found.", code="TaskNotFound")
+
+
+def _gone_or_unknown(uow: UnitOfWork, actor: Actor, task_id: str) -> DomainError:
+    """A task that was ready once (its hand-over is logged) is a conflict for those who may see it.
+
+    The work-list row is deleted when the task completes, so a second "complete" (double click, a colleague
+    a moment late, a concurrent request that lost) must still be told the task is done, not that it never was.
+    """
+    handover = uow.session.exec(select(HandoverRow).where(HandoverRow.task_id == task_id)).first()
+    dossier = uow.session.get(DossierRow, handover.dossier_id) if handover else None
+    if dossier is None or not can_see(actor, dossier):
+        return _task_not_found()
+    return Conflict(
+        "Công việc này đã được xử lý hoặc không còn hiệu lực. Vui lòng tải lại hồ sơ.",
+        "This task was already completed or is no longer active. Reload the dossier.",
+        code="TaskNotReady",
+    )
 
 
 def _may_see_task(actor: Actor, task: WorkTaskRow, dossier: DossierRow) -> bool:

@@ -56,8 +56,9 @@ def _calendar(agency: str | None) -> WorkingCalendar:
     settings = get_settings()
     if settings.database_url.startswith("sqlite") and not settings.data_dir.exists() and agency is None:
         return WorkingCalendar()
+    engine = make_engine(settings.database_url)
     try:
-        with unit_of_work(make_engine(settings.database_url)) as uow:
+        with unit_of_work(engine) as uow:
             return calendar_for(uow, agency)
     except NotFound as exc:
         raise typer.BadParameter(exc.message, param_hint="--agency") from exc
@@ -67,3 +68,5 @@ def _calendar(agency: str | None) -> WorkingCalendar:
                 "Chưa có cơ sở dữ liệu; chạy `motcua db upgrade` trước.", param_hint="--agency"
             ) from exc
         return WorkingCalendar()
+    finally:
+        engine.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from pydantic import ValidationError
 
 from engine.actor import Role
 
@@ -23,6 +24,14 @@ def token(
 
     try:
         identity = DevIdentity(get_settings())
+    except ValidationError as exc:
+        # Settings refuse MOTCUA_ENV=production while the development identity is on. Print the reasons only:
+        # the validation error also carries the input, which may hold secrets.
+        reasons = "; ".join(
+            str(e["msg"]).removeprefix("Value error, ") for e in exc.errors(include_input=False)
+        )
+        typer.echo(f"Từ chối: {reasons}", err=True)
+        raise typer.Exit(2) from exc
     except RuntimeError as exc:
         typer.echo(f"Từ chối: {exc}", err=True)
         raise typer.Exit(2) from exc

@@ -1,4 +1,4 @@
-"""Apology with a new appointment (Mẫu 04) over HTTP: leader only, once, ≥ 1 working day before the due time."""
+"""Apology with a new appointment (Mẫu 04): leader only, once, ≥ 1 working day before the due time."""
 
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ from portal.wiring import Container
 from tests.builders import (
     AN,
     APPROVE,
+    ASK_SUPPLEMENT,
     LEADER,
     LEADER_HK,
     OFFICER,
     PROPOSE_APPROVE,
     SPECIALIST,
+    SUPPLY,
     Api,
     error,
     ok,
@@ -129,6 +131,40 @@ class TestExtensionRefused:
         code = api.filed()
 
         error(extend(api, code), 409, "NotExtendable")
+
+
+class TestExtensionWhilePaused:
+    """While the citizen holds the dossier (status 5) the clock stands; its due time is not yet known."""
+
+    def paused(self, api: Api) -> str:
+        code = api.received()
+        api.at("2026-03-03T09:30")  # 48 working hours left
+        api.complete_step(code, "appraisal", SPECIALIST, ASK_SUPPLEMENT)
+        api.at("2026-03-04T09:30")
+        return code
+
+    def test_an_apology_is_refused_while_the_clock_is_paused(self, api: Api, container: Container) -> None:
+        code = self.paused(api)
+        rows = row_counts(container)
+
+        body = error(extend(api, code, new_due_at="2026-03-20T16:00"), 409, "NotExtendable")
+
+        assert "tạm dừng" in body["message"]
+        assert row_counts(container) == rows
+        assert api.dossier(code)["deadline"]["extension"] is None
+
+    def test_once_processing_resumes_the_new_appointment_holds(self, api: Api) -> None:
+        code = self.paused(api)
+        api.at("2026-03-09T09:30")
+        assert ok(api.post(f"/dossiers/{code}/supplement", AN, SUPPLY))["deadline"]["due_at"] == (
+            "2026-03-17T09:30:00+07:00"
+        )
+        api.at("2026-03-10T09:30")
+
+        deadline = ok(extend(api, code, new_due_at="2026-03-20T16:00"))["deadline"]
+
+        assert deadline["due_at"] == "2026-03-20T16:00:00+07:00"
+        assert deadline["original_due_at"] == "2026-03-17T09:30:00+07:00"
 
 
 class TestExtensionInvalid:

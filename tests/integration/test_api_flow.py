@@ -136,7 +136,9 @@ class TestWorkThroughToReturn:
             "Hoàng Văn Hải",
             "Lê Thu Hà",
         ]
-        log = [(h["step"], h["finished_by"], h["timeliness"], h["timeliness_label"]) for h in detail["handovers"]]
+        log = [
+            (h["step"], h["finished_by"], h["timeliness"], h["timeliness_label"]) for h in detail["handovers"]
+        ]
         assert log == [
             ("reception", "Lê Thu Hà", "on_time", "Đúng hạn"),
             ("appraisal", "Phạm Minh Đức", "early", "Trước hạn"),

@@ -1,4 +1,4 @@
-"""`motcua procedures check`: passes on the repository, and names each problem of a broken copy in Vietnamese."""
+"""`motcua procedures check`: passes on the repository; names each problem of a broken copy in Vietnamese."""
 
 from __future__ import annotations
 
@@ -126,7 +126,9 @@ def test_a_task_form_that_does_not_exist(broken: Path) -> None:
         '<spiffworkflow:property name="form" value="phe-duyet" />',
     )
     result = check(broken)
-    assert_refused(result, broken, "user task «Task_Approval»: không có biểu mẫu forms/tasks/phe-duyet.schema.json")
+    assert_refused(
+        result, broken, "user task «Task_Approval»: không có biểu mẫu forms/tasks/phe-duyet.schema.json"
+    )
 
 
 def test_procedure_yaml_without_a_deadline(broken: Path) -> None:

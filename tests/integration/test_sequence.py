@@ -82,9 +82,16 @@ class TestNextSequence:
     def test_a_rolled_back_filing_does_not_consume_a_number(self, sequences: Engine) -> None:
         day = date(2026, 3, 2)
         assert take(sequences, "T99.4", day, 1) == [1]
-        with pytest.raises(RuntimeError, match="invalid dossier"), unit_of_work(sequences) as uow:
-            assert next_sequence(uow, "T99.4", day) == 2
-            raise RuntimeError("invalid dossier")
+        taken: list[int] = []
+
+        def file_then_fail() -> None:
+            with unit_of_work(sequences) as uow:
+                taken.append(next_sequence(uow, "T99.4", day))
+                raise RuntimeError("invalid dossier")
+
+        with pytest.raises(RuntimeError, match="invalid dossier"):
+            file_then_fail()
+        assert taken == [2]
         assert take(sequences, "T99.4", day, 1) == [2]
 
 

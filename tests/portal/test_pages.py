@@ -38,7 +38,9 @@ def test_tracking_shows_status_and_appointment_without_personal_data(
     filed = client.post("/api/v1/dossiers", json=residence_filing(), headers=auth("nguyenvanan"))
     assert filed.status_code == 201, filed.text
     code = filed.json()["code"]
-    client.post(f"/api/v1/dossiers/{code}/receive", json={"decision": "accept"}, headers=auth("motcua.badinh"))
+    client.post(
+        f"/api/v1/dossiers/{code}/receive", json={"decision": "accept"}, headers=auth("motcua.badinh")
+    )
     page = client.get(f"/tra-cuu?ma={code}")
     assert page.status_code == 200
     assert "Đang xử lý" in page.text

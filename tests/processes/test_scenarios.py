@@ -17,7 +17,9 @@ from portal.wiring import build_services
 from tests.pg import PostgresServer
 
 PROCESSES = ROOT / "processes"
-SCENARIOS = [path for folder in sorted(PROCESSES.iterdir()) if folder.is_dir() for path in scenario_files(folder)]
+SCENARIOS = [
+    path for folder in sorted(PROCESSES.iterdir()) if folder.is_dir() for path in scenario_files(folder)
+]
 _FRESH = itertools.count(1)
 
 
@@ -33,6 +35,7 @@ def services_for(clock: FixedClock) -> Services:
 
 
 def report(problems: list[str]) -> str:
+    """The problems, one per line, for the assertion message."""
     return "\n".join(["scenario problems:", *problems])
 
 

@@ -82,7 +82,9 @@ class TestAgencyId:
 
 
 class TestRecognise:
-    @pytest.mark.parametrize("code", ["H29.12.3-260301-0001", "H29-260301-10000", "000.00.00.H29-251231-0420"])
+    @pytest.mark.parametrize(
+        "code", ["H29.12.3-260301-0001", "H29-260301-10000", "000.00.00.H29-251231-0420"]
+    )
     def test_codes_are_recognised(self, code: str) -> None:
         assert is_dossier_code(code)
 

@@ -75,9 +75,7 @@ def test_other_pairs_are_refused_with_both_statuses_named(pair: tuple[Status, St
         check_transition(current, target)
     error = caught.value
     assert error.code == "StatusTransitionRefused"
-    assert error.message == (
-        f"Không thể chuyển hồ sơ từ trạng thái «{current.label}» sang «{target.label}»."
-    )
+    assert error.message == (f"Không thể chuyển hồ sơ từ trạng thái «{current.label}» sang «{target.label}».")
     assert current.label_en in error.message_en
     assert target.label_en in error.message_en
     assert error.as_dict()["error"] == "StatusTransitionRefused"
