@@ -49,6 +49,7 @@ import cProfile
 import functools
 import gc
 import json
+import math
 import os
 import pstats
 import sqlite3
@@ -212,7 +213,7 @@ class Phase:
 def percentile(values: list[float], share: float) -> float:
     """Nearest-rank percentile (share in 0..1) of a non-empty list."""
     ordered = sorted(values)
-    rank = max(1, min(len(ordered), int(share * len(ordered) + 0.999999)))
+    rank = max(1, min(len(ordered), math.ceil(share * len(ordered))))
     return ordered[rank - 1]
 
 
@@ -502,8 +503,8 @@ def take_census(ours: Ours, lifecycles: int) -> dict[str, Any]:
     verbs: Counter[str] = found["verbs"]
     driver = found["driver_seconds"]
     layers = {
-        "ORM session, without the SQLite driver": spent["ORM session"] - driver,
-        "SQLite driver (statements + commit)": driver,
+        "ORM session incl. commit, without SQLite statements": spent["ORM session"] - driver,
+        "SQLite driver executing statements": driver,
         "workflow runtime (load, step, save)": spent["workflow runtime"],
         "form validation": spent["form validation"],
     }
@@ -689,7 +690,7 @@ def report(summary: dict[str, Any], out: TextIO) -> None:
         say(f"  SQL per persisted step: {census['statements_per_step']:g} statements ({verbs})")
         say(f"  where a persisted step of ours spends its {census['step_ms']:.2f} ms (timed entry points):")
         for name, spent in census["layers_ms_per_step"].items():
-            say(f"    {name:<44} {spent:6.2f} ms  {100 * spent / census['step_ms']:5.1f} %")
+            say(f"    {name:<52} {spent:6.2f} ms  {100 * spent / census['step_ms']:5.1f} %")
     say("Targets:")
     for name, label, shown in (
         ("ratio_ours_to_bare", "ratio ours/bare", f"{targets['ratio_ours_to_bare']['value']:.3f}"),

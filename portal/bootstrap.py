@@ -10,6 +10,7 @@ from engine.calendar import DEFAULT_EXCEPTIONS
 from engine.catalog import Published, publish_folders
 from engine.store.migrate import upgrade
 from engine.store.models import AgencyRow, CalendarExceptionRow
+from engine.usecases.calendars import forget_exceptions
 from portal.wiring import Container
 
 log = logging.getLogger("motcua")
@@ -56,6 +57,8 @@ def seed_calendar(container: Container) -> int:
                 )
             )
             added += 1
+    if added:
+        forget_exceptions()
     return added
 
 

@@ -52,7 +52,8 @@ def load_for(uow: UnitOfWork, actor: Actor, code: str, *, lock: bool = False) ->
     """The dossier with that code if the actor may see it, else NotFound."""
     query = select(DossierRow).where(DossierRow.code == code)
     if lock:
-        query = query.with_for_update()
+        # The row may already sit in the session (read before the lock): take the locked values.
+        query = query.with_for_update().execution_options(populate_existing=True)
     dossier = uow.session.exec(query).first()
     if dossier is None or not can_see(actor, dossier):
         raise not_found(code)

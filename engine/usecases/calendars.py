@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from sqlmodel import select
 
 from engine.calendar import CalendarException, ExceptionKind, OfficeHours, Scope, WorkingCalendar
@@ -9,11 +11,32 @@ from engine.errors import NotFound
 from engine.store.db import UnitOfWork
 from engine.store.models import AgencyRow, CalendarExceptionRow
 
+# The exception table changes a few times a year; re-read it at most every EXCEPTIONS_TTL seconds per database
+# rather than on every step. An edit is seen by every process within that time.
+EXCEPTIONS_TTL = 60.0
+_cache: dict[str, tuple[float, tuple[CalendarException, ...]]] = {}
 
-def load_exceptions(uow: UnitOfWork) -> list[CalendarException]:
-    """Every exception row of the table (small: a few per year)."""
+
+def load_exceptions(uow: UnitOfWork) -> tuple[CalendarException, ...]:
+    """Every exception row of the table (small: a few per year), cached briefly per database."""
+    key = str(uow.engine.url)
+    cached = _cache.get(key)
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < EXCEPTIONS_TTL:
+        return cached[1]
+    found = _read_exceptions(uow)
+    _cache[key] = (now, found)
+    return found
+
+
+def forget_exceptions() -> None:
+    """Drop the cache (after editing the exception table in this process)."""
+    _cache.clear()
+
+
+def _read_exceptions(uow: UnitOfWork) -> tuple[CalendarException, ...]:
     rows = uow.session.exec(select(CalendarExceptionRow)).all()
-    return [
+    return tuple(
         CalendarException(
             day=r.day,
             kind=ExceptionKind(r.kind),
@@ -23,7 +46,7 @@ def load_exceptions(uow: UnitOfWork) -> list[CalendarException]:
             scope_code=r.scope_code,
         )
         for r in rows
-    ]
+    )
 
 
 def calendar_for(uow: UnitOfWork, agency_code: str | None) -> WorkingCalendar:

@@ -32,7 +32,7 @@ from engine.store.models import (
     row_id,
 )
 from engine.usecases.calendars import calendar_for
-from engine.workflow.types import Instance, ReadyTask
+from engine.workflow.types import Instance, ReadyTask, WaitingTimer
 
 ROLE_LABELS = {
     Role.CITIZEN: "Công dân",
@@ -55,6 +55,7 @@ class DossierContext:
     calendar: WorkingCalendar
     instance: Instance
     agency_name: str
+    timers_before: tuple[WaitingTimer, ...] = ()
 
     @property
     def status(self) -> Status:
@@ -77,6 +78,7 @@ def open_context(services: Services, uow: UnitOfWork, dossier: DossierRow) -> Do
         calendar=calendar_for(uow, dossier.agency_code),
         instance=instance,
         agency_name=agency.name if agency else dossier.agency_code,
+        timers_before=tuple(services.runtime.waiting_timers(instance)),
     )
 
 
@@ -107,12 +109,15 @@ def advance(
 ) -> None:
     """Bring status, work list, hand-over log, timers and the stored instance in line with the workflow."""
     runtime = ctx.services.runtime
-    if completed is not None:
-        _close_handover(ctx, completed.id, actor, at, note)
-    ready = runtime.ready_tasks(ctx.instance)
-    move_status(ctx, _target_status(ctx, ready), actor, at, note)
-    _project_tasks(ctx, ready, actor, at)
-    _project_timers(ctx)
+    # Every earlier step ended with a flush, so the queries below see all they need; without autoflush the
+    # dossier row is written once per step (one version bump) instead of before each query.
+    with ctx.uow.session.no_autoflush:
+        if completed is not None:
+            _close_handover(ctx, completed.id, actor, at, note)
+        ready = runtime.ready_tasks(ctx.instance)
+        move_status(ctx, _target_status(ctx, ready), actor, at, note)
+        _project_tasks(ctx, ready, actor, at)
+        _project_timers(ctx)
     save_instance(ctx, at)
 
 
@@ -344,9 +349,12 @@ def _project_tasks(ctx: DossierContext, ready: list[ReadyTask], actor: Actor, at
 
 
 def _project_timers(ctx: DossierContext) -> None:
+    timers = tuple(ctx.services.runtime.waiting_timers(ctx.instance))
+    if timers == ctx.timers_before:
+        return  # the index already holds exactly these (most steps have no timer at all)
     session = ctx.uow.session
     session.exec(delete(BpmnTimerRow).where(col(BpmnTimerRow.dossier_id) == ctx.dossier.id))
-    for timer in ctx.services.runtime.waiting_timers(ctx.instance):
+    for timer in timers:
         session.add(
             BpmnTimerRow(
                 dossier_id=row_id(ctx.dossier),
