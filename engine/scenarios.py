@@ -17,14 +17,14 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import SQLModel, select
 
 from engine.actor import Actor, Role
-from engine.calendar import DEFAULT_EXCEPTIONS
 from engine.catalog import publish_folders
 from engine.clock import FixedClock, to_local, to_utc
 from engine.errors import DomainError
 from engine.services import Services
 from engine.store.db import make_engine, unit_of_work
-from engine.store.models import AgencyRow, CalendarExceptionRow, DossierRow, WorkTaskRow
+from engine.store.models import AgencyRow, DossierRow, WorkTaskRow
 from engine.usecases import dossiers, tasks
+from engine.usecases.calendars import seed_exceptions
 from engine.usecases.queries import dossier_detail
 
 
@@ -67,18 +67,7 @@ def _prepare_db(engine: Engine, services: Services, procedure_dir: Path, agency:
     with unit_of_work(engine) as uow:
         if uow.session.get(AgencyRow, agency) is None:
             uow.session.add(AgencyRow(code=agency, name=f"Cơ quan {agency}", province_code="01"))
-        if not uow.session.exec(select(CalendarExceptionRow)).first():
-            for exc in DEFAULT_EXCEPTIONS:
-                uow.session.add(
-                    CalendarExceptionRow(
-                        day=exc.day,
-                        kind=exc.kind.value,
-                        name=exc.name,
-                        source=exc.source,
-                        scope=exc.scope.value,
-                        scope_code=exc.scope_code,
-                    )
-                )
+        seed_exceptions(uow)
         publish_folders(uow, services.runtime, procedure_dir, services.clock.now())
 
 

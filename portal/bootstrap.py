@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from sqlmodel import select
-
-from engine.calendar import DEFAULT_EXCEPTIONS
 from engine.catalog import Published, publish_folders
 from engine.store.migrate import upgrade
-from engine.store.models import AgencyRow, CalendarExceptionRow
-from engine.usecases.calendars import forget_exceptions
+from engine.store.models import AgencyRow
+from engine.usecases.calendars import seed_exceptions
 from portal.wiring import Container
 
 log = logging.getLogger("motcua")
@@ -37,29 +34,8 @@ DEMO_AGENCIES = (
 
 def seed_calendar(container: Container) -> int:
     """Insert the known calendar exceptions (make-up Saturdays) once."""
-    added = 0
     with container.transaction() as uow:
-        existing = {
-            (r.day, r.kind, r.scope, r.scope_code) for r in uow.session.exec(select(CalendarExceptionRow))
-        }
-        for exc in DEFAULT_EXCEPTIONS:
-            key = (exc.day, exc.kind.value, exc.scope.value, exc.scope_code)
-            if key in existing:
-                continue
-            uow.session.add(
-                CalendarExceptionRow(
-                    day=exc.day,
-                    kind=exc.kind.value,
-                    name=exc.name,
-                    source=exc.source,
-                    scope=exc.scope.value,
-                    scope_code=exc.scope_code,
-                )
-            )
-            added += 1
-    if added:
-        forget_exceptions()
-    return added
+        return seed_exceptions(uow)
 
 
 def seed_demo_agencies(container: Container) -> int:

@@ -6,7 +6,14 @@ import time
 
 from sqlmodel import select
 
-from engine.calendar import CalendarException, ExceptionKind, OfficeHours, Scope, WorkingCalendar
+from engine.calendar import (
+    DEFAULT_EXCEPTIONS,
+    CalendarException,
+    ExceptionKind,
+    OfficeHours,
+    Scope,
+    WorkingCalendar,
+)
 from engine.errors import NotFound
 from engine.store.db import UnitOfWork
 from engine.store.models import AgencyRow, CalendarExceptionRow
@@ -65,3 +72,28 @@ def calendar_for(uow: UnitOfWork, agency_code: str | None) -> WorkingCalendar:
         province=agency.province_code if agency else None,
         agency=agency.code if agency else None,
     )
+
+
+def seed_exceptions(uow: UnitOfWork, exceptions: tuple[CalendarException, ...] = DEFAULT_EXCEPTIONS) -> int:
+    """Insert the known exceptions (e.g. make-up Saturdays) that the table lacks; return how many."""
+    existing = {
+        (r.day, r.kind, r.scope, r.scope_code) for r in uow.session.exec(select(CalendarExceptionRow))
+    }
+    added = 0
+    for exc in exceptions:
+        if (exc.day, exc.kind.value, exc.scope.value, exc.scope_code) in existing:
+            continue
+        uow.session.add(
+            CalendarExceptionRow(
+                day=exc.day,
+                kind=exc.kind.value,
+                name=exc.name,
+                source=exc.source,
+                scope=exc.scope.value,
+                scope_code=exc.scope_code,
+            )
+        )
+        added += 1
+    if added:
+        forget_exceptions()
+    return added
