@@ -340,6 +340,30 @@ class WorkingCalendar:
                 idle = self._check_idle(idle, day)
             day += _ONE_DAY
 
+    def subtract_working_time(self, end: datetime, amount: timedelta) -> datetime:
+        """Return the moment `amount` of office time before `end` (the inverse of add_working_time)."""
+        if amount < timedelta(0):
+            raise ValueError(f"working time to subtract must not be negative, got {amount}")
+        moment = _local(end)
+        if not amount:
+            return moment.astimezone(UTC)
+        remaining = amount
+        day = moment.date()
+        idle = 0
+        while True:
+            if self.is_working_day(day):
+                idle = 0
+                for opens, closes in reversed(self._periods(day)):
+                    finish = min(closes, moment)
+                    if finish <= opens:
+                        continue
+                    if remaining <= finish - opens:
+                        return (finish - remaining).astimezone(UTC)
+                    remaining -= finish - opens
+            else:
+                idle = self._check_idle(idle, day)
+            day -= _ONE_DAY
+
     def working_time_between(self, a: datetime, b: datetime) -> timedelta:
         """Return the office time of working days within [a, b]; zero if b <= a."""
         low, high = _local(a), _local(b)

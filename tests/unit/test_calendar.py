@@ -481,3 +481,33 @@ class TestProperties:
     @given(moments, spans)
     def test_working_time_between_undoes_add_from_any_moment(self, moment: datetime, x: timedelta) -> None:
         assert CAL.working_time_between(moment, CAL.add_working_time(moment, x)) == x
+
+
+class TestSubtractWorkingTime:
+    """Going back in office time: the moment a dossier becomes near due is its due time minus a share."""
+
+    def test_skips_tet_backwards(self) -> None:
+        cal = WorkingCalendar()
+        due = datetime.fromisoformat("2026-02-23T09:00:00+07:00")
+        # 1 working day before Monday 23/02 09:00: Tết 16–20/02 and the weekends are skipped → Fri 13/02 09:00.
+        back = cal.subtract_working_time(due, timedelta(hours=8))
+        assert back == datetime.fromisoformat("2026-02-13T09:00:00+07:00")
+
+    def test_crosses_lunch_break(self) -> None:
+        cal = WorkingCalendar()
+        back = cal.subtract_working_time(datetime.fromisoformat("2026-03-02T14:00:00+07:00"), timedelta(hours=2))
+        assert back == datetime.fromisoformat("2026-03-02T10:30:00+07:00")
+
+    @settings(max_examples=150, deadline=None)
+    @given(
+        start=st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2028, 12, 1)),
+        minutes=st.integers(min_value=0, max_value=60 * 8 * 20),
+    )
+    def test_is_the_inverse_of_add(self, start: datetime, minutes: int) -> None:
+        cal = WorkingCalendar()
+        begin, _ = cal.start_of_count(start.replace(tzinfo=LOCAL_TZ))
+        amount = timedelta(minutes=minutes)
+        end = cal.add_working_time(begin, amount)
+        back = cal.subtract_working_time(end, amount)
+        assert cal.working_time_between(back, end) == amount
+        assert back <= end
