@@ -15,6 +15,7 @@ class Role(StrEnum):
     LEADER = "leader"  # lãnh đạo
     SUPERVISOR = "supervisor"  # lãnh đạo giám sát
     ADMIN = "admin"  # quản trị
+    IOC = "ioc"  # Trung tâm điều hành đô thị thông minh (a system account: reads the feed and the summary)
 
 
 STAFF_ROLES = frozenset({Role.OFFICER, Role.SPECIALIST, Role.LEADER})

@@ -156,6 +156,11 @@ def _parse_lanes(raw: Any, problems: list[str]) -> dict[str, Role]:
             lanes[str(lane)] = Role(role)
         except ValueError:
             problems.append(f"lane «{lane}» ánh xạ tới vai trò không tồn tại «{role}» (unknown role)")
+            continue
+        if lanes[str(lane)] is Role.IOC:
+            problems.append(
+                f"lane «{lane}»: vai trò «ioc» là tài khoản hệ thống, không xử lý hồ sơ (system role)"
+            )
     return lanes
 
 

@@ -82,6 +82,7 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("chuyenvien.hoankiem", "Bùi Thị Mai", ("specialist",), agency="H29.12.5"),
     DemoUser("lanhdao.hoankiem", "Ngô Đức Long", ("leader",), agency="H29.12.5"),
     DemoUser("quantri", "Quản trị hệ thống", ("admin",)),
+    DemoUser("ioc.hanoi", "Trung tâm điều hành đô thị thông minh Hà Nội", ("ioc",)),
 )
 
 

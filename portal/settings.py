@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from integrations.ioc.settings import IocSettings
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -37,6 +39,10 @@ class Settings(BaseSettings):
     timeliness_by_date: bool = True
     max_loop_rounds: int = Field(default=20, ge=1, le=200)
     seed_demo: bool = True
+    # Background work (`motcua worker`): seconds between two cycles.
+    worker_interval: float = Field(default=5.0, gt=0, le=3600)
+    # The operations center (MOTCUA_IOC_*, read by IocSettings itself).
+    ioc: IocSettings = Field(default_factory=IocSettings)
 
     @model_validator(mode="after")
     def _production_is_strict(self) -> Settings:
@@ -50,6 +56,8 @@ class Settings(BaseSettings):
                 raise ValueError("MOTCUA_KEYCLOAK_URL is required in production.")
             if self.database_url.startswith("sqlite"):
                 raise ValueError("Production runs on PostgreSQL: set MOTCUA_DATABASE_URL.")
+            for problem in self.ioc.production_problems():
+                raise ValueError(problem)
         return self
 
 

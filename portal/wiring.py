@@ -9,11 +9,14 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 
 from engine.clock import Clock, SystemClock
+from engine.delivery import EventSink, RetryPolicy
 from engine.forms import FormRegistry
 from engine.services import Services
 from engine.store.db import UnitOfWork, make_engine, unit_of_work
 from engine.workflow.helpers import script_helpers
 from engine.workflow.spiff import SpiffRuntime
+from integrations.ioc.settings import IocSettings
+from integrations.ioc.sink import build_sink
 from portal.settings import Settings
 
 
@@ -24,12 +27,19 @@ class Container:
     settings: Settings
     engine: Engine
     services: Services
+    sink: EventSink | None = None  # built on first use: the webhook when configured, else the log
 
     @contextmanager
     def transaction(self) -> Iterator[UnitOfWork]:
         """One unit of work: commit on success, roll back on error."""
         with unit_of_work(self.engine) as uow:
             yield uow
+
+    def ioc_sink(self) -> EventSink:
+        """Where IOC events are delivered (MOTCUA_IOC_WEBHOOK_URL, or the log on the embedded default)."""
+        if self.sink is None:
+            self.sink = build_sink(self.settings.ioc)
+        return self.sink
 
 
 _RUNTIMES: dict[int, SpiffRuntime] = {}
@@ -48,6 +58,16 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         forms=FormRegistry(settings.forms_dir, clock),
         near_due_share=settings.near_due_share,
         timeliness_by_date=settings.timeliness_by_date,
+    )
+
+
+def retry_policy(settings: IocSettings) -> RetryPolicy:
+    """Backoff and parking of IOC deliveries, from MOTCUA_IOC_*."""
+    return RetryPolicy(
+        max_attempts=settings.max_attempts,
+        base_seconds=settings.backoff_base_seconds,
+        cap_seconds=settings.backoff_cap_seconds,
+        lease_seconds=settings.lease_seconds,
     )
 
 

@@ -13,8 +13,10 @@ from typing import Any
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import text
+from sqlmodel import col, select
 
 from engine.clock import FixedClock
+from engine.store.models import OutboxEventRow
 from portal.wiring import Container
 
 FORMS = Path(__file__).resolve().parent / "fixtures" / "forms"
@@ -201,7 +203,16 @@ def error(response: Response, status: int, code: str | None = None) -> dict[str,
     return body
 
 
-COUNTED = ("dossier", "status_change", "handover", "work_task", "submission", "clock_pause", "extension")
+COUNTED = (
+    "dossier",
+    "status_change",
+    "handover",
+    "work_task",
+    "submission",
+    "clock_pause",
+    "extension",
+    "outbox_event",
+)
 
 
 def row_counts(container: Container) -> dict[str, int]:
@@ -213,3 +224,18 @@ def row_counts(container: Container) -> dict[str, int]:
 def statuses(detail: dict[str, Any]) -> list[int]:
     """The status codes of a dossier's timeline, in order."""
     return [entry["to"] for entry in detail["timeline"]]
+
+
+def outbox(container: Container) -> list[OutboxEventRow]:
+    """Every outbox row, oldest first, read straight from the database."""
+    with container.transaction() as uow:
+        return list(uow.session.exec(select(OutboxEventRow).order_by(col(OutboxEventRow.seq))).all())
+
+
+def event_types(container: Container, subject: str | None = None) -> list[str]:
+    """The short types (`received`, `completed`, ...) of the outbox rows, optionally of one dossier."""
+    return [
+        row.type.removeprefix("vn.motcua.dossier.")
+        for row in outbox(container)
+        if subject is None or row.subject == subject
+    ]

@@ -21,6 +21,7 @@ from portal.bootstrap import prepare
 from portal.settings import ROOT, Settings
 from portal.wiring import Container, build
 from tests.builders import Api
+from tests.ioc_receiver import IocReceiver
 from tests.pg import PostgresServer
 
 # A Monday morning, inside office hours (local time).
@@ -28,6 +29,7 @@ MONDAY_0900 = datetime.fromisoformat("2026-03-02T09:00:00+07:00")
 
 # Tables a test may fill, children first (agencies, procedures and the calendar stay between tests).
 VOLATILE = (
+    "outbox_event",
     "submission",
     "bpmn_timer",
     "extension",
@@ -121,3 +123,11 @@ def pytest_configure(config: pytest.Config) -> None:
 def api(client: TestClient, auth: Callable[[str], dict[str, str]], clock: FixedClock) -> Api:
     """The HTTP API as the demo users see it, with the test's clock (tests/builders.py)."""
     return Api(client, auth, clock)
+
+
+@pytest.fixture
+def ioc_receiver() -> Iterator[IocReceiver]:
+    """A real HTTP receiver on loopback standing in for the operations center (tests/ioc_receiver.py)."""
+    receiver = IocReceiver().start()
+    yield receiver
+    receiver.stop()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Integer, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from engine.store.types import UTCDateTime
@@ -68,6 +68,9 @@ class DossierRow(SQLModel, table=True):
         Index("ix_dossier_agency_id", "agency_code", "id"),
         Index("ix_dossier_owner_id", "owner_subject", "id"),
         Index("ix_dossier_applicant_id", "applicant_id_number", "id"),
+        # The deadline scan finds the dossiers that crossed a threshold without touching the others.
+        Index("ix_dossier_watch", "deadline_state", "near_due_at"),
+        Index("ix_dossier_due_watch", "deadline_state", "due_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -98,6 +101,9 @@ class DossierRow(SQLModel, table=True):
     supplements_in_processing: int = 0
     timeliness: str | None = None
     outcome: str | None = None
+    # Where the open dossier stands against its due time (OpenState), as last reported by the deadline scan.
+    deadline_state: str = Field(default="on_track", sa_column_kwargs={"server_default": "on_track"})
+    near_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     spec_hash: str = Field(max_length=64)
     workflow_state: str = Field(sa_column=Column(Text, nullable=False))
     version: int = Field(default=1, sa_column=_DOSSIER_VERSION)
@@ -118,7 +124,10 @@ class WorkTaskRow(SQLModel, table=True):
     """A ready user task, projected from the workflow for work lists."""
 
     __tablename__ = "work_task"
-    __table_args__ = (Index("ix_work_task_queue", "agency_code", "role", "ready_at"),)
+    __table_args__ = (
+        Index("ix_work_task_queue", "agency_code", "role", "ready_at"),
+        Index("ix_work_task_overdue", "overdue_reported", "due_at"),
+    )
 
     id: str = Field(primary_key=True, max_length=64)
     dossier_id: int = Field(foreign_key="dossier.id", index=True)
@@ -136,6 +145,7 @@ class WorkTaskRow(SQLModel, table=True):
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     ready_at: datetime = Field(sa_type=UTCDateTime)
     due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    overdue_reported: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class StatusChangeRow(SQLModel, table=True):
@@ -255,3 +265,38 @@ class DossierSequenceRow(SQLModel, table=True):
     agency_code: str = Field(primary_key=True, max_length=35)
     day: date = Field(primary_key=True)
     last: int = 0
+
+
+class OutboxEventRow(SQLModel, table=True):
+    """An event written in the same transaction as the change that caused it, then delivered at least once.
+
+    `id` is the CloudEvents id (stable across retries, the receiver's deduplication key); `seq` is the feed's
+    cursor. Events of one dossier are delivered in `seq` order.
+    """
+
+    __tablename__ = "outbox_event"
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "channel", "next_attempt_at"),
+        Index("ix_outbox_dossier_seq", "dossier_id", "seq"),
+        Index("ix_outbox_agency_seq", "agency_code", "seq"),
+    )
+
+    seq: int | None = Field(default=None, primary_key=True)
+    id: str = Field(unique=True, max_length=36)
+    type: str
+    subject: str
+    dossier_id: int | None = Field(default=None, foreign_key="dossier.id")
+    agency_code: str | None = None
+    channel: str = "ioc"
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    status: str = "pending"
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime)
+    last_error: str | None = None
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    delivered_to: str | None = None
+    acked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    acked_by: str | None = None
+    acked_by_name: str | None = None
+    ack_note: str | None = None

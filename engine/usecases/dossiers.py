@@ -16,6 +16,7 @@ from engine.dossier.applicant import check_applicant
 from engine.dossier.code import filing_day, format_code
 from engine.dossier.status import OPEN, Status
 from engine.errors import Conflict, FieldError, Forbidden, InvalidInput
+from engine.outbox import EventType, emit, iso
 from engine.services import Services
 from engine.store.db import UnitOfWork
 from engine.store.models import AgencyRow, DossierRow, ExtensionRow, StatusChangeRow, SubmissionRow, row_id
@@ -25,6 +26,7 @@ from engine.usecases.calendars import calendar_for
 from engine.usecases.progress import (
     DossierContext,
     advance,
+    arm_watch,
     cancel_workflow,
     move_status,
     open_context,
@@ -408,8 +410,20 @@ def extend(
         uow, dossier, actor, "extension", {"reason": reason, "new_due_at": new_due.isoformat()}, at=now
     )
     dossier.due_at = new_due
+    arm_watch(ctx)  # a new appointment: near-due and overdue are reported again against it
+    emit(uow, EventType.EXTENDED, dossier, {"extension": _extension_view(row)}, now)
     save_instance(ctx, now)
     return row
+
+
+def _extension_view(row: ExtensionRow) -> dict[str, Any]:
+    return {
+        "old_due_at": iso(row.old_due_at),
+        "new_due_at": iso(row.new_due_at),
+        "reason": row.reason,
+        "issued_by": row.issued_by_name,
+        "issued_at": iso(row.issued_at),
+    }
 
 
 def _parse_new_due(value: Any) -> datetime | None:

@@ -17,6 +17,7 @@ from engine.catalog import definition_of, ensure_spec
 from engine.dossier.status import CITIZEN_HOLDS, Status, check_transition
 from engine.dossier.timeliness import Timeliness, judge_finish, judge_step
 from engine.errors import Conflict, WorkflowError
+from engine.outbox import status_changed
 from engine.procedure import ClockPolicy, ProcedureDefinition
 from engine.services import Services
 from engine.store.db import UnitOfWork
@@ -151,6 +152,7 @@ def record_status(ctx: DossierContext, target: Status, actor: Actor, at: datetim
     """Append to the timeline and set the status, through the transition table."""
     current = ctx.status
     check_transition(current, target)
+    status_changed(ctx.uow, ctx.dossier, current, target, at)  # the IOC event, written in this transaction
     ctx.uow.session.add(
         StatusChangeRow(
             dossier_id=row_id(ctx.dossier),
@@ -184,6 +186,7 @@ def move_status(ctx: DossierContext, target: Status, actor: Actor, at: datetime,
         else:
             _resume_clock(ctx, at)
     elif target is Status.DONE:
+        d.deadline_state = "closed"
         d.finished_at = at
         if d.original_due_at is not None:
             d.timeliness = judge_finish(at, d.original_due_at, ctx.services.timeliness_by_date).value
@@ -200,6 +203,33 @@ def _start_clock(ctx: DossierContext, at: datetime) -> None:
     d.received_at = at
     d.due_at = due.due
     d.original_due_at = due.due
+    arm_watch(ctx)
+
+
+def legal_budget(ctx: DossierContext) -> timedelta:
+    """The working time the legal deadline gives, counted from the receipt."""
+    assert ctx.dossier.received_at is not None
+    deadline = ctx.definition.deadline
+    due = ctx.calendar.due(ctx.dossier.received_at, deadline.amount, deadline.unit, deadline.cutoff)
+    return ctx.calendar.working_time_between(due.start, due.due)
+
+
+def near_due_moment(ctx: DossierContext, due_at: datetime) -> datetime:
+    """When a dossier due at `due_at` enters its near-due window (≤ share of its budget left)."""
+    return ctx.calendar.subtract_working_time(due_at, legal_budget(ctx) * ctx.services.near_due_share)
+
+
+def arm_watch(ctx: DossierContext, level: str = "on_track") -> None:
+    """Index when the dossier becomes near due, for the deadline scan, after its due time changed.
+
+    `level` is what the operations center was already told (a resumed dossier keeps the level it had
+    reached when it paused, so nothing is reported twice); the scan moves it forward as time passes.
+    """
+    d = ctx.dossier
+    if d.due_at is None:
+        return
+    d.near_due_at = near_due_moment(ctx, d.due_at)
+    d.deadline_state = level
 
 
 def _pause_clock(ctx: DossierContext, at: datetime, target: Status) -> None:
@@ -224,6 +254,7 @@ def _pause_clock(ctx: DossierContext, at: datetime, target: Status) -> None:
         )
     )
     d.paused_at = at
+    d.deadline_state = "paused"  # the scan passes over it until the clock resumes
 
 
 def _open_pause(ctx: DossierContext) -> ClockPauseRow | None:
@@ -250,14 +281,23 @@ def _resume_clock(ctx: DossierContext, at: datetime) -> None:
         d.original_due_at = ctx.calendar.add_working_time(
             start, timedelta(seconds=pause.remaining_original_seconds or 0)
         )
+    level = "on_track"
+    if pause.due_before is not None and pause.policy != ClockPolicy.RESTART.value:
+        # The level the deadline had reached when the citizen got the dossier: reported then, not again.
+        if pause.due_before <= pause.started_at:
+            level = "overdue"
+        elif near_due_moment(ctx, pause.due_before) <= pause.started_at:
+            level = "near_due"
     pause.ended_at = at
     pause.due_after = d.due_at
     ctx.uow.session.add(pause)
+    arm_watch(ctx, level)
 
 
 def _close(ctx: DossierContext, at: datetime, target: Status) -> None:
     d = ctx.dossier
     d.closed_at = at
+    d.deadline_state = "closed"
     pause = _open_pause(ctx)
     if pause is not None:
         pause.ended_at = at

@@ -93,6 +93,10 @@ class WorkflowRuntime(Protocol):
         """Timers waiting to fire, with due times."""
         ...
 
+    def fire_due_timers(self, instance: Instance, now: datetime | None = None) -> bool:
+        """Fire the timers due at or before `now` and run engine steps; True when one fired."""
+        ...
+
     def dumps(self, instance: Instance) -> str:
         """Serialize the instance only (the spec is referenced by hash)."""
         ...

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from portal.cli import calendar, db, dev, procedures, serve
+from portal.cli import calendar, db, dev, outbox, procedures, serve, worker
 
 app = typer.Typer(help="MotCua — hệ thống một cửa điện tử (one-stop workflow engine).", no_args_is_help=True)
 app.command("serve")(serve.serve)
+app.command("worker")(worker.worker)
 app.add_typer(db.app, name="db")
 app.add_typer(procedures.app, name="procedures")
 app.add_typer(calendar.app, name="calendar")
 app.add_typer(dev.app, name="dev")
+app.add_typer(outbox.app, name="outbox")
 
 
 def main() -> None:

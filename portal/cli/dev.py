@@ -43,7 +43,7 @@ def token(
             typer.echo(f"Không có người dùng mẫu «{user}». Có: {names}", err=True)
             raise typer.Exit(2) from exc
         return
-    if role is not Role.CITIZEN and role is not Role.ADMIN and not agency:
+    if role not in (Role.CITIZEN, Role.ADMIN, Role.IOC) and not agency:
         typer.echo("Cán bộ cần --agency (staff need --agency).", err=True)
         raise typer.Exit(2)
     demo = next(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import threading
 
 import typer
 import uvicorn
@@ -24,10 +25,17 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Địa chỉ lắng nghe"),
     port: int = typer.Option(8000, help="Cổng"),
     workers: int = typer.Option(1, help="Số tiến trình uvicorn (PostgreSQL khi > 1)"),
+    with_worker: bool | None = typer.Option(
+        None,
+        "--with-worker/--no-worker",
+        help="Chạy tiến trình nền (hẹn giờ, theo dõi thời hạn, gửi sự kiện) ngay trong serve; "
+        "mặc định bật với SQLite, tắt với PostgreSQL (chạy `motcua worker` riêng)",
+    ),
 ) -> None:
     """Start the portal (migrations, procedures and demo data are applied first)."""
     from portal.bootstrap import prepare
     from portal.wiring import build
+    from portal.worker import Worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = get_settings()
@@ -42,8 +50,19 @@ def serve(
             "Nhiều tiến trình cần PostgreSQL (several workers need PostgreSQL).", param_hint="--workers"
         )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    prepare(build(settings))
+    container = build(settings)
+    prepare(container)
+    embedded = settings.database_url.startswith("sqlite") if with_worker is None else with_worker
+    worker = Worker(container, settings.worker_interval) if embedded else None
+    thread = threading.Thread(target=worker.run, name="motcua-worker", daemon=True) if worker else None
+    if thread:
+        thread.start()
     typer.echo(f"MotCua đang chạy tại http://{host}:{port}  (API: /api/v1, tài liệu: /docs)")
-    uvicorn.run(
-        "portal.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
-    )
+    try:
+        uvicorn.run(
+            "portal.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+        )
+    finally:
+        if worker and thread:
+            worker.stop()
+            thread.join(timeout=30)

@@ -30,6 +30,7 @@ TABLES = {
     "dossier_sequence",
     "extension",
     "handover",
+    "outbox_event",
     "procedure_version",
     "status_change",
     "submission",

@@ -96,6 +96,14 @@ def test_a_lane_mapped_to_an_unknown_role(broken: Path) -> None:
     assert_refused(result, broken, "lane «leader» ánh xạ tới vai trò không tồn tại «chairman» (unknown role)")
 
 
+def test_a_lane_held_by_the_operations_center_account(broken: Path) -> None:
+    edit(broken / "procedure.yaml", "  leader: leader\n", "  leader: ioc\n")
+    result = check(broken)
+    assert_refused(
+        result, broken, "lane «leader»: vai trò «ioc» là tài khoản hệ thống, không xử lý hồ sơ (system role)"
+    )
+
+
 def test_a_user_task_without_status(broken: Path) -> None:
     edit(
         broken / "process.bpmn",

@@ -489,13 +489,15 @@ class TestSubtractWorkingTime:
     def test_skips_tet_backwards(self) -> None:
         cal = WorkingCalendar()
         due = datetime.fromisoformat("2026-02-23T09:00:00+07:00")
-        # 1 working day before Monday 23/02 09:00: Tết 16–20/02 and the weekends are skipped → Fri 13/02 09:00.
+        # 1 working day before Mon 23/02 09:00: Tết 16–20/02 and the weekends are skipped → Fri 13/02 09:00.
         back = cal.subtract_working_time(due, timedelta(hours=8))
         assert back == datetime.fromisoformat("2026-02-13T09:00:00+07:00")
 
     def test_crosses_lunch_break(self) -> None:
         cal = WorkingCalendar()
-        back = cal.subtract_working_time(datetime.fromisoformat("2026-03-02T14:00:00+07:00"), timedelta(hours=2))
+        back = cal.subtract_working_time(
+            datetime.fromisoformat("2026-03-02T14:00:00+07:00"), timedelta(hours=2)
+        )
         assert back == datetime.fromisoformat("2026-03-02T10:30:00+07:00")
 
     @settings(max_examples=150, deadline=None)

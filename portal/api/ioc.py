@@ -1,0 +1,46 @@
+"""The operations center (IOC): pull feed of events, acknowledgements, open-dossier summary."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine.usecases import ioc as uc
+from portal.api.deps import ContainerDep
+from portal.auth import CurrentActor
+
+router = APIRouter(tags=["ioc"])
+
+
+class AckIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str | None = Field(default=None, max_length=2000, description="Ghi chú xử lý của IOC")
+
+
+@router.get("/ioc/events")
+def events(
+    actor: CurrentActor,
+    c: ContainerDep,
+    after: Annotated[int, Query(ge=0, description="Con trỏ: `next` của trang trước (0 = từ đầu)")] = 0,
+    limit: Annotated[int, Query(ge=1, le=uc.FEED_MAX)] = 100,
+) -> dict[str, Any]:
+    """CloudEvents with `seq` > after, oldest first, each with `seq` and `acked`; `next` is the cursor."""
+    with c.transaction() as uow:
+        return uc.feed(uow, actor, after=after, limit=limit)
+
+
+@router.post("/ioc/events/{event_id}/ack")
+def ack(event_id: str, actor: CurrentActor, c: ContainerDep, body: AckIn | None = None) -> dict[str, Any]:
+    """Acknowledge an event (who, when, note); a second acknowledgement is a 409."""
+    with c.transaction() as uow:
+        return uc.acknowledge(uow, actor, event_id, body.note if body else None, c.services.clock.now())
+
+
+@router.get("/ioc/summary")
+def summary(actor: CurrentActor, c: ContainerDep) -> dict[str, Any]:
+    """Open, near-due and overdue dossiers by agency and procedure."""
+    with c.transaction() as uow:
+        return uc.summary(uow, actor, c.services.clock.now())

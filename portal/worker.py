@@ -1,0 +1,116 @@
+"""Background work (DESIGN.md §3.5): one cycle runs each step once; `Worker` repeats cycles until stopped.
+
+A step is a function of the container returning how much it did; add one with one line in `STEPS`.
+A failing step is logged and the others still run: a receiver that is down must not stop the deadline scan.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from engine import watch
+from engine.delivery import deliver_due
+from portal.wiring import Container, retry_policy
+
+log = logging.getLogger("motcua.worker")
+
+Step = Callable[[Container], int]
+
+
+def deliver_outbox(container: Container) -> int:
+    """Deliver the due IOC events (webhook, or the log on the embedded default)."""
+    ioc = container.settings.ioc
+    return deliver_due(
+        container.transaction,
+        container.ioc_sink(),
+        container.services.clock,
+        ioc.batch,
+        policy=retry_policy(ioc),
+    )
+
+
+def wake_timers(container: Container) -> int:
+    """Fire the BPMN timers whose indexed due time has passed."""
+    return watch.wake_timers(container.engine, container.services)
+
+
+def report_overdue(container: Container) -> int:
+    """Report dossiers that became overdue (once each)."""
+    return watch.report_overdue(container.engine, container.services)
+
+
+def report_near_due(container: Container) -> int:
+    """Report dossiers that entered their near-due window (once each)."""
+    return watch.report_near_due(container.engine, container.services)
+
+
+def report_step_overruns(container: Container) -> int:
+    """Report steps past their budget, with agency and holder (once each)."""
+    return watch.report_step_overruns(container.engine, container.services)
+
+
+# In order: steps that write events come before the delivery, so their events leave in the same cycle.
+STEPS: Sequence[tuple[str, Step]] = (
+    ("timers", wake_timers),
+    ("overdue", report_overdue),
+    ("near_due", report_near_due),
+    ("step_overruns", report_step_overruns),
+    ("outbox", deliver_outbox),
+)
+
+
+@dataclass
+class CycleResult:
+    """What each step of a cycle did, and which steps failed (with the error)."""
+
+    done: dict[str, int] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def run_cycle(container: Container, steps: Sequence[tuple[str, Step]] = STEPS) -> CycleResult:
+    """Run every step once, in order."""
+    result = CycleResult()
+    for name, step in steps:
+        try:
+            result.done[name] = step(container)
+        except Exception as exc:  # noqa: BLE001 — one failing step must not stop the others or the loop
+            log.exception("worker step %s failed", name)
+            result.failed[name] = f"{type(exc).__name__}: {exc}"
+    return result
+
+
+class Worker:
+    """Runs cycles every `interval` seconds until `stop()` (a signal handler, or the embedding process)."""
+
+    def __init__(self, container: Container, interval: float) -> None:
+        self.container = container
+        self.interval = interval
+        self._stop = threading.Event()
+
+    def stop(self) -> None:
+        """Finish the current cycle, then return from `run` (the wait between cycles is cut short)."""
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        """True once `stop()` was called."""
+        return self._stop.is_set()
+
+    def run(self, *, once: bool = False) -> CycleResult:
+        """Loop until stopped (or one cycle with `once`); return the last cycle's result."""
+        result = CycleResult()
+        try:
+            while not self._stop.is_set():
+                result = run_cycle(self.container)
+                if result.done and any(result.done.values()):
+                    log.info("worker cycle: %s", result.done)
+                if once:
+                    break
+                self._stop.wait(self.interval)
+        finally:
+            if self.container.sink is not None:
+                self.container.sink.close()
+        return result
