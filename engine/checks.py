@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 
 from engine.calendar import DeadlineUnit
@@ -16,8 +15,6 @@ from engine.procedure import ProcedureDefinition, ProcedureFileError, procedure_
 from engine.scenarios import run_scenario, scenario_files
 from engine.services import Services
 from engine.workflow.types import SpecInfo, WorkflowRuntime
-
-WORKING_DAY = timedelta(hours=8)
 
 
 @dataclass

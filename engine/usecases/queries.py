@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import col, select
@@ -45,12 +45,6 @@ def status_view(code: int) -> dict[str, Any]:
     """Status code with its catalogue labels."""
     status = Status(code)
     return {"code": int(status), "label": status.label, "label_en": status.label_en}
-
-
-def _budget(definition: ProcedureDefinition, calendar: WorkingCalendar, received_at: datetime) -> timedelta:
-    deadline = definition.deadline
-    due = calendar.due(received_at, deadline.amount, deadline.unit, deadline.cutoff)
-    return calendar.working_time_between(due.start, due.due)
 
 
 def deadline_view(
@@ -105,7 +99,7 @@ def deadline_view(
                 now,
                 dossier.due_at,
                 remaining,
-                _budget(definition, calendar, dossier.received_at),
+                calendar.working_time_between(base.start, base.due),  # the legal budget
                 services.near_due_share,
             )
         )
