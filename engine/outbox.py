@@ -22,7 +22,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import delete, event, text
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
@@ -229,7 +229,7 @@ def overdue_hours(calendar: WorkingCalendar, dossier: DossierRow, at: datetime) 
 
 
 def enqueue(
-    uow: UnitOfWork,
+    session: Session,
     *,
     channel: Channel,
     type_: str,
@@ -238,29 +238,38 @@ def enqueue(
     at: datetime,
     dossier: DossierRow | None = None,
 ) -> OutboxEventRow:
-    """Add a ready-made outbox row now: a notification's message data (never in the IOC feed)."""
+    """Add a ready-made outbox row now: a notification's message data (never in the IOC feed).
+
+    The payload gets the row's id as `id`: the adapters derive the message's idempotency key from it, so a
+    message sent again after a crash is recognisably the same message.
+    """
     if channel is Channel.IOC:
         raise ValueError("IOC events go through emit(), which keeps the feed's order")
+    event_id = str(uuid.uuid4())
     row = OutboxEventRow(
-        id=str(uuid.uuid4()),
+        id=event_id,
         type=type_,
         subject=subject,
         dossier_id=dossier.id if dossier else None,
         agency_code=dossier.agency_code if dossier else None,
         channel=channel.value,
-        payload=payload,
+        payload={**payload, "id": event_id},
         created_at=at,
         next_attempt_at=at,
     )
-    uow.session.add(row)
+    session.add(row)
     return row
 
 
-def list_events(uow: UnitOfWork, *, status: Delivery | None = None, limit: int = 50) -> list[OutboxEventRow]:
-    """The newest outbox rows, optionally in one delivery state (for `motcua outbox list`)."""
+def list_events(
+    uow: UnitOfWork, *, status: Delivery | None = None, channel: Channel | None = None, limit: int = 50
+) -> list[OutboxEventRow]:
+    """The newest outbox rows, optionally of one delivery state and channel (for `motcua outbox list`)."""
     query = select(OutboxEventRow)
     if status is not None:
         query = query.where(OutboxEventRow.status == status.value)
+    if channel is not None:
+        query = query.where(OutboxEventRow.channel == channel.value)
     return list(uow.session.exec(query.order_by(col(OutboxEventRow.seq).desc()).limit(limit)).all())
 
 
@@ -287,3 +296,32 @@ def retry(uow: UnitOfWork, ids: Iterable[str], *, all_parked: bool, now: datetim
         uow.session.add(row)
         changed.append(row.id)
     return changed
+
+
+def prune(uow: UnitOfWork, *, delivered_before: datetime, batch: int = 1000) -> int:
+    """Delete up to `batch` rows delivered before a moment (the retention); return how many.
+
+    Read through the delivery index (status, channel, next_attempt_at): a delivered row's `next_attempt_at`
+    is the lease of its successful attempt, so "delivered before" is a range of that index. Pending and
+    parked rows are never pruned.
+    """
+    doomed: list[int] = []
+    for channel in Channel:
+        doomed += [
+            seq
+            for seq in uow.session.exec(
+                select(OutboxEventRow.seq)
+                .where(
+                    OutboxEventRow.status == Delivery.DELIVERED.value,
+                    OutboxEventRow.channel == channel.value,
+                    col(OutboxEventRow.next_attempt_at) < delivered_before,
+                )
+                .limit(batch - len(doomed))
+            ).all()
+            if seq is not None
+        ]
+        if len(doomed) >= batch:
+            break
+    if doomed:
+        uow.session.execute(delete(OutboxEventRow).where(col(OutboxEventRow.seq).in_(doomed)))
+    return len(doomed)

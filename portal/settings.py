@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from integrations.ioc.settings import IocSettings
+from integrations.notify.settings import SmsSettings, SmtpSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,6 +44,11 @@ class Settings(BaseSettings):
     worker_interval: float = Field(default=5.0, gt=0, le=3600)
     # The operations center (MOTCUA_IOC_*, read by IocSettings itself).
     ioc: IocSettings = Field(default_factory=IocSettings)
+    # Citizen messages (MOTCUA_SMTP_*, MOTCUA_SMS_*); without a server they are written under data_dir.
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    sms: SmsSettings = Field(default_factory=SmsSettings)
+    # Delivered outbox rows are deleted after this many days (the IOC feed keeps them that long).
+    outbox_retention_days: int = Field(default=90, ge=1, le=3650)
 
     @model_validator(mode="after")
     def _production_is_strict(self) -> Settings:

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
 from engine.clock import Clock, SystemClock
 from engine.delivery import EventSink, RetryPolicy
 from engine.forms import FormRegistry
+from engine.outbox import Channel
 from engine.services import Services
 from engine.store.db import UnitOfWork, make_engine, unit_of_work
 from engine.workflow.helpers import script_helpers
 from engine.workflow.spiff import SpiffRuntime
 from integrations.ioc.settings import IocSettings
 from integrations.ioc.sink import build_sink
+from integrations.notify.sinks import email_sink, sms_sink
 from portal.settings import Settings
 
 
@@ -28,6 +30,9 @@ class Container:
     engine: Engine
     services: Services
     sink: EventSink | None = None  # built on first use: the webhook when configured, else the log
+    message_sinks: dict[Channel, EventSink] = field(
+        default_factory=dict
+    )  # e-mail and SMS, built on first use
 
     @contextmanager
     def transaction(self) -> Iterator[UnitOfWork]:
@@ -40,6 +45,27 @@ class Container:
         if self.sink is None:
             self.sink = build_sink(self.settings.ioc)
         return self.sink
+
+    def message_sink(self, channel: Channel) -> EventSink:
+        """Where citizen messages of a channel go (SMTP / SMS gateway, or files on the embedded default)."""
+        if channel not in self.message_sinks:
+            s = self.settings
+            where = {"public_url": s.public_url, "data_dir": s.data_dir, "production": s.env == "production"}
+            if channel is Channel.EMAIL:
+                self.message_sinks[channel] = email_sink(s.smtp, **where)
+            elif channel is Channel.SMS:
+                self.message_sinks[channel] = sms_sink(s.sms, **where)
+            else:
+                raise ValueError(f"{channel} is not a message channel")
+        return self.message_sinks[channel]
+
+    def close_sinks(self) -> None:
+        """Release every sink's connections (the worker calls it when it stops)."""
+        for sink in [self.sink, *self.message_sinks.values()]:
+            if sink is not None:
+                sink.close()
+        self.sink = None
+        self.message_sinks.clear()
 
 
 _RUNTIMES: dict[int, SpiffRuntime] = {}

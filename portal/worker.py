@@ -10,14 +10,18 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
-from engine import watch
-from engine.delivery import deliver_due
+from engine import outbox, tally, watch
+from engine.delivery import RetryPolicy, deliver_due
+from engine.outbox import Channel
+from integrations.notify.settings import SmsSettings, SmtpSettings
 from portal.wiring import Container, retry_policy
 
 log = logging.getLogger("motcua.worker")
 
 Step = Callable[[Container], int]
+MESSAGE_BACKOFF_SECONDS = 30.0  # first retry of a citizen message about half a minute later, then doubling
 
 
 def deliver_outbox(container: Container) -> int:
@@ -30,6 +34,45 @@ def deliver_outbox(container: Container) -> int:
         ioc.batch,
         policy=retry_policy(ioc),
     )
+
+
+def _deliver_messages(container: Container, channel: Channel, server: SmtpSettings | SmsSettings) -> int:
+    return deliver_due(
+        container.transaction,
+        container.message_sink(channel),
+        container.services.clock,
+        server.batch,
+        policy=RetryPolicy(
+            max_attempts=server.max_attempts,
+            base_seconds=MESSAGE_BACKOFF_SECONDS,
+            cap_seconds=3600.0,
+            lease_seconds=container.settings.ioc.lease_seconds,
+        ),
+        channel=channel,
+    )
+
+
+def deliver_email(container: Container) -> int:
+    """Send the due citizen e-mails (SMTP, or files on the embedded default)."""
+    return _deliver_messages(container, Channel.EMAIL, container.settings.smtp)
+
+
+def deliver_sms(container: Container) -> int:
+    """Send the due citizen SMS (the HTTP gateway, or files on the embedded default)."""
+    return _deliver_messages(container, Channel.SMS, container.settings.sms)
+
+
+def fold_tally(container: Container) -> int:
+    """Fold the open-dossier tally's deltas into its counts (the IOC summary reads both)."""
+    with container.transaction() as uow:
+        return tally.fold(uow)
+
+
+def prune_outbox(container: Container) -> int:
+    """Delete outbox rows delivered longer ago than the retention (MOTCUA_OUTBOX_RETENTION_DAYS)."""
+    keep = timedelta(days=container.settings.outbox_retention_days)
+    with container.transaction() as uow:
+        return outbox.prune(uow, delivered_before=container.services.clock.now() - keep)
 
 
 def wake_timers(container: Container) -> int:
@@ -59,6 +102,10 @@ STEPS: Sequence[tuple[str, Step]] = (
     ("near_due", report_near_due),
     ("step_overruns", report_step_overruns),
     ("outbox", deliver_outbox),
+    ("email", deliver_email),
+    ("sms", deliver_sms),
+    ("tally", fold_tally),
+    ("prune", prune_outbox),
 )
 
 
@@ -111,6 +158,5 @@ class Worker:
                     break
                 self._stop.wait(self.interval)
         finally:
-            if self.container.sink is not None:
-                self.container.sink.close()
+            self.container.close_sinks()
         return result

@@ -226,10 +226,24 @@ def statuses(detail: dict[str, Any]) -> list[int]:
     return [entry["to"] for entry in detail["timeline"]]
 
 
-def outbox(container: Container) -> list[OutboxEventRow]:
-    """Every outbox row, oldest first, read straight from the database."""
+def outbox(container: Container, channel: str = "ioc") -> list[OutboxEventRow]:
+    """The outbox rows of a channel (IOC events by default), oldest first, read straight from the database."""
     with container.transaction() as uow:
-        return list(uow.session.exec(select(OutboxEventRow).order_by(col(OutboxEventRow.seq))).all())
+        return list(
+            uow.session.exec(
+                select(OutboxEventRow)
+                .where(OutboxEventRow.channel == channel)
+                .order_by(col(OutboxEventRow.seq))
+            ).all()
+        )
+
+
+def notices(container: Container, channel: str = "email") -> list[tuple[str, str, str]]:
+    """(notice, dossier code, recipient) of the citizen messages of a channel, oldest first."""
+    return [
+        (row.type.removeprefix("vn.motcua.notice."), row.subject, row.payload["to"])
+        for row in outbox(container, channel)
+    ]
 
 
 def event_types(container: Container, subject: str | None = None) -> list[str]:

@@ -39,6 +39,8 @@ VOLATILE = (
     "work_task",
     "dossier",
     "dossier_sequence",
+    "dossier_tally_delta",  # after `dossier`: deleting dossiers appends deltas
+    "dossier_tally",
 )
 
 

@@ -300,3 +300,32 @@ class OutboxEventRow(SQLModel, table=True):
     acked_by: str | None = None
     acked_by_name: str | None = None
     ack_note: str | None = None
+
+
+class DossierTallyRow(SQLModel, table=True):
+    """Open dossiers counted per agency, procedure and deadline state, for the IOC summary.
+
+    Kept by database triggers on `dossier` (migration 0003): every change that moves a dossier into or out of
+    a (agency, procedure, state) cell appends a ±1 row to `dossier_tally_delta`; the worker folds the deltas
+    into this table. The summary reads this table plus the unfolded deltas: its cost is the number of cells,
+    not the number of open dossiers, and no writer ever waits on a shared counter row.
+    """
+
+    __tablename__ = "dossier_tally"
+
+    agency_code: str = Field(primary_key=True)
+    procedure_code: str = Field(primary_key=True)
+    deadline_state: str = Field(primary_key=True)
+    count: int = 0
+
+
+class DossierTallyDeltaRow(SQLModel, table=True):
+    """One ±1 change of a tally cell, appended by the `dossier` triggers and folded away by the worker."""
+
+    __tablename__ = "dossier_tally_delta"
+
+    id: int | None = Field(default=None, primary_key=True)
+    agency_code: str
+    procedure_code: str
+    deadline_state: str
+    delta: int

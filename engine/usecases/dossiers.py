@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel import select
 
+from engine import notify
 from engine.actor import Actor, Role
 from engine.catalog import current_version, definition_of, ensure_spec
 from engine.clock import to_local, to_utc
@@ -412,6 +413,13 @@ def extend(
     dossier.due_at = new_due
     arm_watch(ctx)  # a new appointment: near-due and overdue are reported again against it
     emit(uow, EventType.EXTENDED, dossier, {"extension": _extension_view(row)}, now)
+    notify.tell(
+        uow,
+        dossier,
+        notify.Notice.EXTENDED,
+        now,
+        {"reason": row.reason, "old_due_at": iso(row.old_due_at), "new_due_at": iso(row.new_due_at)},
+    )
     save_instance(ctx, now)
     return row
 

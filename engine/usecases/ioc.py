@@ -9,16 +9,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
 from sqlmodel import col, select
 
+from engine import tally
 from engine.actor import Actor, Role
-from engine.dossier.status import OPEN
 from engine.dossier.timeliness import OpenState
 from engine.errors import Conflict, Forbidden, NotFound
 from engine.outbox import Channel, iso
 from engine.store.db import UnitOfWork
-from engine.store.models import AgencyRow, DossierRow, OutboxEventRow, ProcedureVersionRow
+from engine.store.models import AgencyRow, OutboxEventRow, ProcedureVersionRow
 
 FEED_MAX = 500
 ALL_AGENCIES = None
@@ -99,7 +98,7 @@ COUNTED_STATES = (OpenState.NEAR_DUE, OpenState.OVERDUE, OpenState.PAUSED)
 
 
 def summary(uow: UnitOfWork, actor: Actor, at: datetime) -> dict[str, Any]:
-    """Open, near-due and overdue dossiers by agency and procedure (one GROUP BY over indexed columns)."""
+    """Open, near-due and overdue dossiers by agency and procedure, from the tally (engine/tally.py)."""
     counted = _count(uow, scope_of(actor))
     agency_names, procedure_names = _names(uow, {a for a, _ in counted}, {p for _, p in counted})
     agencies: dict[str, dict[str, Any]] = {}
@@ -127,16 +126,8 @@ def _zero() -> dict[str, int]:
 
 
 def _count(uow: UnitOfWork, agency: str | None) -> dict[tuple[str, str], dict[str, int]]:
-    query = select(
-        DossierRow.agency_code, DossierRow.procedure_code, DossierRow.deadline_state, func.count()
-    ).where(col(DossierRow.status).in_(sorted(int(s) for s in OPEN)))
-    if agency is not ALL_AGENCIES:
-        query = query.where(DossierRow.agency_code == agency)
-    query = query.group_by(
-        col(DossierRow.agency_code), col(DossierRow.procedure_code), col(DossierRow.deadline_state)
-    )
     counted: dict[tuple[str, str], dict[str, int]] = {}
-    for agency_code, procedure_code, state, count in uow.session.exec(query).all():
+    for (agency_code, procedure_code, state), count in tally.cells(uow, agency).items():
         counts = counted.setdefault((agency_code, procedure_code), _zero())
         counts["open"] += count
         if state in counts:

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import col, delete, select
 
+from engine import notify
 from engine.actor import Actor, Role
 from engine.calendar import WorkingCalendar
 from engine.catalog import definition_of, ensure_spec
@@ -153,6 +154,7 @@ def record_status(ctx: DossierContext, target: Status, actor: Actor, at: datetim
     current = ctx.status
     check_transition(current, target)
     status_changed(ctx.uow, ctx.dossier, current, target, at)  # the IOC event, written in this transaction
+    notify.status_changed(ctx.uow, ctx.dossier, current, target, at, note=note)  # and the applicant's message
     ctx.uow.session.add(
         StatusChangeRow(
             dossier_id=row_id(ctx.dossier),

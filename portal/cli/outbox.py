@@ -6,7 +6,8 @@ from datetime import datetime
 
 import typer
 
-from engine.outbox import TYPE_PREFIX, Delivery
+from engine.notify import TYPE_PREFIX as NOTICE_PREFIX
+from engine.outbox import TYPE_PREFIX, Channel, Delivery
 
 app = typer.Typer(
     help="Hộp thư đi: sự kiện gửi IOC và thông báo (the transactional outbox).", no_args_is_help=True
@@ -24,6 +25,7 @@ def _when(moment: datetime | None) -> str:
 @app.command("list")
 def list_(
     status: Delivery | None = typer.Option(None, help="pending | delivered | parked"),
+    channel: Channel | None = typer.Option(None, help="ioc | email | sms (mặc định: tất cả)"),
     limit: int = typer.Option(50, min=1, max=10000, help="Số dòng tối đa (mới nhất trước)"),
 ) -> None:
     """Print the newest outbox rows as a table."""
@@ -33,7 +35,7 @@ def list_(
 
     container = build(get_settings())
     with container.transaction() as uow:
-        rows = list_events(uow, status=status, limit=limit)
+        rows = list_events(uow, status=status, channel=channel, limit=limit)
     if not rows:
         typer.echo("Không có sự kiện nào (no events).")
         return
@@ -41,7 +43,7 @@ def list_(
         (
             str(r.seq),
             r.id,
-            r.type.removeprefix(TYPE_PREFIX),
+            r.type.removeprefix(TYPE_PREFIX).removeprefix(NOTICE_PREFIX),
             r.subject,
             r.channel,
             r.status,

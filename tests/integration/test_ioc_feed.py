@@ -135,7 +135,9 @@ class TestFeed:
             reader = create_engine(container.engine.url)
             try:
                 with reader.connect() as conn:
-                    visible = conn.execute(text("SELECT COUNT(*) FROM outbox_event")).scalar_one()
+                    visible = conn.execute(
+                        text("SELECT COUNT(*) FROM outbox_event WHERE channel = 'ioc'")
+                    ).scalar_one()
             finally:
                 reader.dispose()
             assert visible == 1, "only the first dossier's `received` is committed so far"

@@ -30,6 +30,8 @@ TABLES = {
     "dossier_sequence",
     "extension",
     "handover",
+    "dossier_tally",
+    "dossier_tally_delta",
     "outbox_event",
     "procedure_version",
     "status_change",

@@ -196,10 +196,13 @@ class TestOutboxCommands:
 
     def test_list_without_filter_shows_newest_first(self, api: Api, container: Container, cli: Cli) -> None:
         first, second = file_at_counter(api), file_at_counter(api)
-        result = cli("outbox", "list", "--limit", "5")
+        result = cli("outbox", "list", "--channel", "ioc", "--limit", "5")
         assert result.exit_code == 0, result.output
         lines = result.output.splitlines()[1:]
         assert [second in lines[0], first in lines[1]] == [True, True]
+        assert all(" ioc " in line for line in lines)
+        everything = cli("outbox", "list", "--limit", "20").output
+        assert " sms " in everything  # the applicant's messages wait in the same outbox
 
 
 class TestWorkerProcess:
