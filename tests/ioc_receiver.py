@@ -33,6 +33,7 @@ class IocReceiver:
 
     def __init__(self) -> None:
         self.requests: list[Received] = []
+        self.arrivals = 0  # requests that arrived, answered or not yet (one may be hanging)
         self._script: deque[tuple[str, float]] = deque()
         self._lock = threading.Lock()
         receiver = self
@@ -41,6 +42,7 @@ class IocReceiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with receiver._lock:
+                    receiver.arrivals += 1
                     action, value = receiver._script.popleft() if receiver._script else ("status", 200)
                 if action == "hang":
                     time.sleep(value)
