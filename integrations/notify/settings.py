@@ -3,7 +3,7 @@
 Without a server (the embedded default) messages are written as files under `<data dir>/mail` and
 `<data dir>/sms`, so a developer can read exactly what a citizen would get. In production an unconfigured
 channel does not pretend: its messages fail, are parked after the retry budget, and show in
-`motcua outbox list --status parked` until the channel is configured and `motcua outbox retry --parked`.
+`motcua outbox list --status parked` until the channel is configured and `motcua outbox retry --all-parked`.
 """
 
 from __future__ import annotations
