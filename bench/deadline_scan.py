@@ -138,7 +138,7 @@ TARGET_RATIO = 1.5
 DEFAULT_SIZES = {"pg": (100_000, 1_000_000), "sqlite": (20_000, 200_000)}
 ID_BASE = 1000  # clone i gets dossier id ID_BASE + i; templates and later filings keep the sequence's ids
 GRID = 64  # time samples per template slot
-CHUNK = 100_000  # clones per INSERT statement
+CHUNK = 50_000  # clones per INSERT statement
 GUARD = timedelta(hours=2)  # no seeded threshold falls within this time after the start
 CYCLE_STEP = timedelta(minutes=1)  # the FixedClock moves this much before every timed cycle
 PLANT_LEAD = timedelta(seconds=5)  # planted thresholds lie this much before the cycle's clock
