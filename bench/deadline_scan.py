@@ -1168,17 +1168,22 @@ def batch_plan(plans: list[Plan], step: str) -> Plan | None:
 
 
 def plan_problems(plans: list[Plan]) -> list[str]:
-    """Why the scan's plans do not stay on indexes (empty when they do)."""
+    """Why the scan's plans do not stay on indexes (empty when they do): one line per statement."""
     problems = []
+    batches = []
     for step, (_table, index) in EXPECTED_INDEX.items():
         plan = batch_plan(plans, step)
         if plan is None:
             problems.append(f"{step}: batch query not seen")
-        elif index not in plan.indexes:
-            problems.append(f"{step}: batch query does not use {index} (uses {plan.indexes or 'no index'})")
+            continue
+        batches.append(plan)
+        if index not in plan.indexes or plan.full_scans:
+            how = ", ".join(plan.full_scans) or f"uses {', '.join(plan.indexes) or 'no index'}"
+            rows = f", rows read {plan.rows_read:,}" if plan.rows_read is not None else ""
+            problems.append(f"{step}: batch query not on {index} ({how}{rows})")
     for plan in plans:
-        if plan.step != "summary" and plan.full_scans:
-            problems.append(f"{plan.step}: {', '.join(plan.full_scans)} in {plan.statement[:120]}")
+        if plan.step != "summary" and plan.full_scans and not any(plan is b for b in batches):
+            problems.append(f"{plan.step}: {', '.join(plan.full_scans)} in {plan.statement[:100]}")
     return problems
 
 
@@ -1436,6 +1441,9 @@ def summarize(name: str, version: str, mix: Mix, runs: list[SizeRun], late: dict
         "ratios_large_to_small": {
             "cycle": cycle_ratio,
             "idle_cycle": _ratio(statistics.median(large.idle), statistics.median(small.idle)),
+            "delivery_first_round": _ratio(
+                statistics.median(large.delivery_first), statistics.median(small.delivery_first)
+            ),
             "delivery_all_rounds": _ratio(
                 statistics.median(large.delivery_all), statistics.median(small.delivery_all)
             ),
@@ -1507,7 +1515,7 @@ def report(summary: dict[str, Any], out: TextIO) -> None:
         "outbox: first round into null sink",
         small["delivery_first_round"],
         large["delivery_first_round"],
-        0,
+        ratios["delivery_first_round"],
     )
     _row(
         say,
@@ -1522,9 +1530,7 @@ def report(summary: dict[str, Any], out: TextIO) -> None:
             say(f"  warning ({label}): {mismatch}")
     census = ", ".join(f"{step} {n}" for step, n in large["statements_per_planted_cycle"].items())
     say(f"  SQL statements sent during one planted cycle ({large['open_dossiers']:,} open): {census}")
-    per_crosser = (statistics.median([large["cycle"]["p50_ms"]]) - large["idle_cycle"]["p50_ms"]) / mix[
-        "total"
-    ]
+    per_crosser = (large["cycle"]["p50_ms"] - large["idle_cycle"]["p50_ms"]) / mix["total"]
     say(f"  per crosser: {per_crosser:.2f} ms (planted cycle p50 − idle cycle p50, ÷ {mix['total']})")
     read = summary["rows_read_by_batch_queries"]
     if read:
@@ -1593,6 +1599,8 @@ def report_lateness(late: dict[str, Any], say: Callable[[str], None]) -> None:
     for kind, row in {**late["by_kind"], "all": late["all"]}.items():
         if row.get("count"):
             say(f"  {kind:<26} {row['count']:5d} {row['p50_s']:7.3f} {row['p95_s']:7.3f} {row['max_s']:7.3f}")
+    spacing = late["interval_seconds"] + late["worker_cycles"]["p50_ms"] / 1000
+    say(f"  (the loop waits the interval after each cycle: cycles start every ~{spacing:.2f} s here)")
     if late["missing"]:
         say(f"  never reported: {late['missing']}")
     if late["load_error_count"]:
