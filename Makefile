@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: run test lint check-procedures bench system-deps deps clean help
+.PHONY: run test lint check-procedures bench bench-scan system-deps deps clean help
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -25,6 +25,9 @@ lint: deps  ## ruff, mypy strict on engine/, import contracts
 
 bench: deps  ## benchmarks (print ratios against a baseline measured in the same run)
 	$(BIN)/python bench/engine.py
+
+bench-scan: system-deps deps  ## deadline-scan benchmark: 100k → 1M open dossiers on PostgreSQL, 20k → 200k on SQLite
+	$(BIN)/python bench/deadline_scan.py
 
 system-deps:
 	@bash .ci/system-deps.sh
