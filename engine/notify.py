@@ -23,9 +23,9 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from engine.dossier.status import CITIZEN_HOLDS, Status
-from engine.outbox import Channel, enqueue, iso
+from engine.outbox import Channel, agency_of, enqueue, iso, procedure_name_of
 from engine.store.db import UnitOfWork
-from engine.store.models import AgencyRow, DossierRow, ProcedureVersionRow
+from engine.store.models import DossierRow
 
 TYPE_PREFIX = "vn.motcua.notice."
 
@@ -115,8 +115,7 @@ def contacts(dossier: DossierRow) -> list[tuple[Channel, str]]:
 def message_data(session: Session, pending: _Pending, to: str) -> dict[str, Any]:
     """What an adapter needs to word the message: no rendering here, and nothing the citizen did not give."""
     d = pending.dossier
-    agency = session.get(AgencyRow, d.agency_code)
-    version = session.get(ProcedureVersionRow, d.procedure_version_id)
+    agency = agency_of(session, d.agency_code)
     status = Status(d.status)
     return {
         "notice": pending.notice.value,
@@ -124,7 +123,7 @@ def message_data(session: Session, pending: _Pending, to: str) -> dict[str, Any]
         "locale": "vi",
         "dossier": d.code,
         "applicant_name": d.applicant_name,
-        "procedure": {"code": d.procedure_code, "name": version.name if version else d.procedure_code},
+        "procedure": {"code": d.procedure_code, "name": procedure_name_of(session, d)},
         "agency": {
             "code": d.agency_code,
             "name": agency.name if agency else d.agency_code,

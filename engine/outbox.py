@@ -131,8 +131,7 @@ def emit(
         queue = session.info[_QUEUE] = []
         event.listen(session, "before_commit", _write_pending)
         event.listen(session, "after_rollback", _drop_pending)
-    agency = session.get(AgencyRow, dossier.agency_code)
-    version = session.get(ProcedureVersionRow, dossier.procedure_version_id)
+    agency = agency_of(session, dossier.agency_code)
     pending = _Pending(
         event_id=str(uuid.uuid4()),
         type_=EventType(type_),
@@ -140,11 +139,33 @@ def emit(
         extra=dict(data or {}),
         at=at,
         agency_name=agency.name if agency else dossier.agency_code,
-        procedure_name=version.name if version else dossier.procedure_code,
+        procedure_name=procedure_name_of(session, dossier),
         calendar=calendar_for(uow, dossier.agency_code),
     )
     queue.append(pending)
     return pending.event_id
+
+
+_NAMES = "motcua.outbox.names"
+
+
+def agency_of(session: Session, code: str) -> AgencyRow | None:
+    """The agency, looked up once per session (a scan emitting 200 events must not query it 200 times)."""
+    cache: dict[str, AgencyRow | None] = session.info.setdefault(_NAMES + ".agency", {})
+    if code not in cache:
+        cache[code] = session.get(AgencyRow, code)
+    return cache[code]
+
+
+def procedure_name_of(session: Session, dossier: DossierRow) -> str:
+    """The name of the dossier's procedure version, read once per session (not its whole definition)."""
+    cache: dict[int, str] = session.info.setdefault(_NAMES + ".procedure", {})
+    version_id = dossier.procedure_version_id
+    if version_id not in cache:
+        query = select(ProcedureVersionRow.name).where(ProcedureVersionRow.id == version_id)
+        name = session.execute(query).scalar()
+        cache[version_id] = name or dossier.procedure_code
+    return cache[version_id]
 
 
 def _write_pending(session: Session) -> None:

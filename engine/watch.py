@@ -8,9 +8,11 @@ the reported level with a conditional UPDATE, so every transition is reported ex
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, and_, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Mapped
 from sqlmodel import col, select
 
 from engine.actor import SYSTEM
@@ -35,38 +37,46 @@ class CycleReport:
 def _mark(
     engine: Engine,
     services: Services,
-    query_filter: list[object],
     *,
-    old: tuple[str, ...],
+    level: str,
+    crossed: ColumnElement[bool],
+    order: Mapped[Any],
     new: str,
     event: EventType,
     batch: int,
 ) -> int:
-    """Move a batch of dossiers from one reported level to the next and emit one event each."""
+    """Move a batch of dossiers from one reported level to the next and emit one event each.
+
+    The rows are read through the index (deadline_state, <threshold>) in threshold order: the planner walks
+    only the rows that crossed, however many open dossiers did not. (Ordering by id instead lets PostgreSQL
+    walk the primary key and filter: it then reads every dossier when nothing crossed.)
+    """
     now = services.clock.now()
-    done = 0
     with unit_of_work(engine) as uow:
         rows = uow.session.exec(
             select(DossierRow)
-            .where(col(DossierRow.deadline_state).in_(old), *query_filter)  # type: ignore[arg-type]
-            .order_by(col(DossierRow.id))
+            .where(DossierRow.deadline_state == level, crossed)
+            .order_by(order)
             .limit(batch)
             .with_for_update(skip_locked=True)
         ).all()
-        for dossier in rows:
-            # A Core UPDATE: the level is the worker's own column, so a user's concurrent step on the same
-            # dossier must not get a version conflict because of it.
-            changed = uow.session.execute(
+        if not rows:
+            return 0
+        # One conditional UPDATE for the batch, through Core: the level is the worker's own column, so a
+        # user's concurrent step on the same dossier must not get a version conflict because of it.
+        changed = set(
+            uow.session.execute(
                 update(DossierRow)
-                .where(col(DossierRow.id) == dossier.id, col(DossierRow.deadline_state).in_(old))
+                .where(col(DossierRow.id).in_([r.id for r in rows]), col(DossierRow.deadline_state) == level)
                 .values(deadline_state=new)
+                .returning(col(DossierRow.id))
                 .execution_options(synchronize_session=False)
-            )
-            if changed.rowcount != 1:  # type: ignore[attr-defined]
-                continue
-            emit(uow, event, dossier, {"deadline_state": new}, now)
-            done += 1
-    return done
+            ).scalars()
+        )
+        for dossier in rows:
+            if dossier.id in changed:
+                emit(uow, event, dossier, {"deadline_state": new}, now)
+        return len(changed)
 
 
 def report_near_due(engine: Engine, services: Services, batch: int = 200) -> int:
@@ -75,8 +85,9 @@ def report_near_due(engine: Engine, services: Services, batch: int = 200) -> int
     return _mark(
         engine,
         services,
-        [col(DossierRow.near_due_at) <= now, col(DossierRow.due_at) > now],
-        old=("on_track",),
+        level="on_track",
+        crossed=and_(col(DossierRow.near_due_at) <= now, col(DossierRow.due_at) > now),
+        order=col(DossierRow.near_due_at),
         new="near_due",
         event=EventType.NEAR_DUE,
         batch=batch,
@@ -84,17 +95,25 @@ def report_near_due(engine: Engine, services: Services, batch: int = 200) -> int
 
 
 def report_overdue(engine: Engine, services: Services, batch: int = 200) -> int:
-    """Open dossiers whose due time has passed (strictly: at the due minute it is still on time), once."""
+    """Open dossiers whose due time has passed (strictly: at the due minute it is still on time), once.
+
+    One indexed range per level (on track, near due): an IN list over both levels makes PostgreSQL give up
+    the index and read every dossier.
+    """
     now = services.clock.now()
-    return _mark(
-        engine,
-        services,
-        [col(DossierRow.due_at) < now],
-        old=("on_track", "near_due"),
-        new="overdue",
-        event=EventType.OVERDUE,
-        batch=batch,
-    )
+    done = 0
+    for level in ("near_due", "on_track"):
+        done += _mark(
+            engine,
+            services,
+            level=level,
+            crossed=col(DossierRow.due_at) < now,
+            order=col(DossierRow.due_at),
+            new="overdue",
+            event=EventType.OVERDUE,
+            batch=batch,
+        )
+    return done
 
 
 def report_step_overruns(engine: Engine, services: Services, batch: int = 200) -> int:

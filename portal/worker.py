@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -151,12 +152,15 @@ class Worker:
         result = CycleResult()
         try:
             while not self._stop.is_set():
+                started = time.monotonic()
                 result = run_cycle(self.container)
                 if result.done and any(result.done.values()):
                     log.info("worker cycle: %s", result.done)
                 if once:
                     break
-                self._stop.wait(self.interval)
+                # A fixed rate, not a fixed pause: a report is late by at most one interval (while a cycle
+                # takes less than the interval), rather than by an interval plus the cycle.
+                self._stop.wait(max(0.0, self.interval - (time.monotonic() - started)))
         finally:
             self.container.close_sinks()
         return result

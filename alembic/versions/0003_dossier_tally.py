@@ -10,6 +10,8 @@ Create Date: 2026-11-21 23:40:00
   (engine/tally.py). Appending instead of updating a shared counter means concurrent filings never queue on
   one row and never deadlock on two.
 - Existing open dossiers are counted into the tally once, here.
+- `ix_outbox_pending_seq` (status, channel, seq): the delivery claim reads pending rows in seq order through it
+  (without it SQLite walks the whole delivered history first).
 
 The open statuses are written out as they are today (1 new, 2 received, 4 processing, 5 supplement,
 6 payment): a migration is a snapshot; a later change of the set needs a migration of its own.
@@ -138,9 +140,13 @@ def upgrade() -> None:
         for statement in SQLITE_TRIGGERS:
             op.execute(statement)
     op.execute(BACKFILL)
+    with op.batch_alter_table("outbox_event", schema=None) as batch_op:
+        batch_op.create_index("ix_outbox_pending_seq", ["status", "channel", "seq"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbox_event", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbox_pending_seq")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS dossier_tally ON dossier")
         op.execute("DROP FUNCTION IF EXISTS motcua_dossier_tally()")

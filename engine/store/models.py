@@ -277,6 +277,8 @@ class OutboxEventRow(SQLModel, table=True):
     __tablename__ = "outbox_event"
     __table_args__ = (
         Index("ix_outbox_due", "status", "channel", "next_attempt_at"),
+        # The claim reads pending rows in seq order: without this, SQLite walks the whole delivered history.
+        Index("ix_outbox_pending_seq", "status", "channel", "seq"),
         Index("ix_outbox_dossier_seq", "dossier_id", "seq"),
         Index("ix_outbox_agency_seq", "agency_code", "seq"),
     )
