@@ -15,13 +15,14 @@ from engine.residents.registry import (
 )
 
 
+def fold_name(name: str) -> str:
+    """A name without case, extra spacing or Unicode-composition differences (NFC vs NFD diacritics)."""
+    return " ".join(unicodedata.normalize("NFC", name).casefold().split())
+
+
 def same_name(a: str, b: str) -> bool:
-    """Names compare without regard to case, spacing or Unicode composition (NFC vs NFD diacritics)."""
-
-    def fold(name: str) -> str:
-        return " ".join(unicodedata.normalize("NFC", name).casefold().split())
-
-    return fold(a) == fold(b)
+    """Names compare as `fold_name` makes them."""
+    return fold_name(a) == fold_name(b)
 
 
 def answer(resident: Resident | None, request: LookupRequest) -> LookupResult:

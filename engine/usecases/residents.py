@@ -219,7 +219,7 @@ def verify_dossier(
 
 
 def _verify_payload(payload: dict[str, Any]) -> tuple[str, str | None]:
-    method = payload.get("method", "registry")
+    method = payload.get("method") or payload.get("decision") or "registry"  # a task's form says "decision"
     note = payload.get("note")
     errors: dict[str, FieldError] = {}
     if method not in VERIFY_METHODS:
