@@ -93,7 +93,7 @@ def identity_problem(
     parsed = parse(number)
     if parsed is None:
         return _wrong_length(legacy)
-    if parsed.birth_year > today.year:
+    if born is None and parsed.birth_year > today.year:
         return FieldError(
             f"Số định danh cá nhân không hợp lệ: chữ số thứ 4 đến 6 ghi năm sinh {parsed.birth_year}, "
             "sau năm hiện tại.",
@@ -101,6 +101,8 @@ def identity_problem(
             f"{parsed.birth_year}, which is in the future.",
         )
     if born is not None and born.year != parsed.birth_year:
+        # Said against the declared birth date, which is the more useful message (a future birth date is the
+        # date field's own error).
         return FieldError(
             "Số định danh cá nhân không khớp với năm sinh (chữ số thứ 4 đến 6 ghi thế kỷ và năm sinh).",
             "The personal identification number does not match the year of birth "

@@ -32,6 +32,8 @@ TABLES = {
     "handover",
     "outbox_event",
     "procedure_version",
+    "registry_check",
+    "resident_lookup",
     "status_change",
     "submission",
     "work_task",
