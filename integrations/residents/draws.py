@@ -56,16 +56,20 @@ class Draw:
 
 
 class Permutation:
-    """A keyed bijection of 0 … limit-1 (four Feistel rounds on half × half, walking the cycle past limit)."""
+    """A keyed bijection of 0 … limit-1 (six Feistel rounds on half × half, walking the cycle past limit)."""
 
     def __init__(self, half: int, limit: int, key: int) -> None:
         if not 0 < limit <= half * half:
             raise ValueError("limit must fit in half × half")
         self._half, self._limit = half, limit
-        self._keys = [(key * 2_654_435_761 + r * 40_503) % 1_000_003 for r in range(4)]
+        self._keys = [(key * 2_654_435_761 + r * 40_503) & 0xFFFFFFFF for r in range(6)]
 
     def _round(self, value: int, key: int) -> int:
-        return ((value + key) * 2_654_435_761 >> 7) % self._half
+        mixed = ((value ^ key) * 0x9E3779B1) & 0xFFFFFFFF  # a 32-bit integer hash (multiply, xor-shift)
+        mixed ^= mixed >> 15
+        mixed = (mixed * 0x85EBCA6B) & 0xFFFFFFFF
+        mixed ^= mixed >> 13
+        return mixed % self._half
 
     def _forward(self, x: int) -> int:
         left, right = divmod(x, self._half)
