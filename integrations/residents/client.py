@@ -57,8 +57,8 @@ class ResidentsClient:
         self._token = token
         self._connect, self._read, self._budget = connect_timeout, read_timeout, budget
         self._retries = retries
-        self.breaker = breaker or CircuitBreaker()
-        self.cache: TtlCache[_CacheKey, LookupResult] = cache or TtlCache(0)
+        self.breaker = breaker if breaker is not None else CircuitBreaker()
+        self.cache: TtlCache[_CacheKey, LookupResult] = cache if cache is not None else TtlCache(0)
         self._monotonic = monotonic
         self._http = httpx.Client(
             transport=transport, follow_redirects=False, headers={"User-Agent": "MotCua/0.1"}

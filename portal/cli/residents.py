@@ -37,9 +37,10 @@ def residents_sim(
         raise typer.BadParameter(str(exc)) from exc
     secret = token or (settings.token.get_secret_value() if settings.token else None)
     sim = Simulator(population, token=secret, host=host, port=port, faults=rules)
-    typer.echo(f"{sim.url}{LOOKUP_PATH}", err=False)
+    typer.echo(sim.url)  # what MOTCUA_RESIDENTS_URL takes
     typer.echo(
-        f"Giả lập CSDL dân cư: {len(population):,} người (hạt giống {population.seed})"
+        f"Giả lập CSDL dân cư tại {sim.url}{LOOKUP_PATH}: {len(population):,} người "
+        f"(hạt giống {population.seed})"
         + (f", lỗi giả lập: {', '.join(fault)}" if fault else "")
         + (", yêu cầu mã truy cập" if secret else ", không yêu cầu mã truy cập"),
         err=True,
