@@ -21,7 +21,13 @@ from engine.errors import FieldError
 from engine.forms import RegistryGroup
 from engine.procedure import ProcedureDefinition
 from engine.residents.prefill import Verdict, declared, group_path, judge
-from engine.residents.registry import LookupRequest, LookupResult, RegistryUnavailable, Requester
+from engine.residents.registry import (
+    LookupRequest,
+    LookupResult,
+    RegistryUnavailable,
+    Requester,
+    UnavailableReason,
+)
 from engine.store.db import UnitOfWork
 from engine.store.models import DossierRow, RegistryCheckRow, ResidentLookupRow, WorkTaskRow, row_id
 
@@ -238,9 +244,21 @@ def verification_view(uow: UnitOfWork, dossier: DossierRow) -> dict[str, Any] | 
             "request_id": c.request_id,
             "fields": list(c.fields),
             "reason": c.reason,
+            "reason_label": _reason_label(c),
             "by": c.actor_name,
             "note": c.note,
         }
         for c in checks
     ]
     return {**history[-1], "state": history[-1]["outcome"], "history": history}
+
+
+def _reason_label(check: RegistryCheckRow) -> str | None:
+    reason = check.reason or ""
+    if check.outcome == Outcome.UNVERIFIED and reason in UnavailableReason._value2member_map_:
+        return UnavailableReason(reason).label
+    if check.outcome == Outcome.MISMATCH:
+        return (
+            "Thông tin người nộp trong hồ sơ khác với CSDL quốc gia về dân cư; cần đối chiếu giấy tờ bản gốc"
+        )
+    return None
