@@ -1,4 +1,4 @@
-"""The embedded default talks to a simulator it starts itself over loopback HTTP; production needs the real one."""
+"""The embedded default starts its own simulator and talks HTTP to it; production needs the real service."""
 
 from __future__ import annotations
 
