@@ -252,3 +252,13 @@ def event_types(container: Container, subject: str | None = None) -> list[str]:
         for row in outbox(container)
         if subject is None or row.subject == subject
     ]
+
+
+class Ticking:
+    """A monotonic clock the test moves (circuit breaker, cache)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now

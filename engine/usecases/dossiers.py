@@ -193,7 +193,7 @@ def plan_filing(services: Services, uow: UnitOfWork, actor: Actor, cmd: FileDoss
     if errors:
         raise _invalid_dossier(errors)
     purpose = f"Nộp hồ sơ thủ tục «{filing.definition.name}» tại {cmd.agency} ({_channel_label(cmd.channel)})"
-    return plan_for_form(filing.group, filing.form, filing.definition, purpose)
+    return plan_for_form(filing.group, filing.form, filing.definition, purpose, actor)
 
 
 def file_dossier(

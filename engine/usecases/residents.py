@@ -12,7 +12,6 @@ applicant of a dossier of their own agency (at the counter, the dossier being fi
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
@@ -26,7 +25,7 @@ from engine.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFoun
 from engine.outbox import iso
 from engine.residents.prefill import SOURCE, prefill
 from engine.residents.registry import (
-    LookupRequest,
+    LookupResult,
     LookupStatus,
     RegistryUnavailable,
     UnavailableReason,
@@ -53,30 +52,20 @@ from engine.usecases.verification import (
     close_verification_tasks,
     judge_lookup,
     plan_for_form,
+    plan_lookup,
     record_check,
-    requester,
 )
 
 log = logging.getLogger("motcua.residents")
 
 Transaction = Callable[[], AbstractContextManager[UnitOfWork]]
 T = TypeVar("T")
-STAFF = (Role.OFFICER, Role.SPECIALIST, Role.LEADER)
 AUDIT_PAGE = 200
 
 
-def audited_lookup(services: Services, transaction: Transaction, actor: Actor, plan: LookupPlan) -> Lookup:
+def audited_lookup(services: Services, transaction: Transaction, plan: LookupPlan) -> Lookup:
     """Ask the registry (outside any transaction), then record the audit row in a transaction of its own."""
-    request = LookupRequest(
-        request_id=str(uuid.uuid4()),
-        identity_number=plan.identity_number,
-        requester=requester(actor),
-        service_code=plan.service_code,
-        service_name=plan.service_name,
-        purpose=plan.purpose,
-        full_name=plan.full_name,
-        date_of_birth=plan.date_of_birth,
-    )
+    request = plan.request
     at = services.clock.now()
     try:
         if services.registry is None:
@@ -108,7 +97,7 @@ def file_verified(
     """
     with transaction() as uow:
         plan = plan_filing(services, uow, actor, cmd)
-    lookup = audited_lookup(services, transaction, actor, plan) if plan else None
+    lookup = audited_lookup(services, transaction, plan) if plan else None
     with transaction() as uow:
         dossier = file_dossier(services, uow, actor, cmd, lookup)
         return view(uow, dossier)
@@ -138,13 +127,9 @@ def prefill_form(
                 "Only a citizen signed in with an identity number may pre-fill their own data; "
                 "staff look people up only within a dossier of their agency.",
             )
-        plan = LookupPlan(
-            identity_number=actor.identity_number,
-            service_code=definition.code,
-            service_name=definition.name,
-            purpose=f"Điền sẵn tờ khai thủ tục «{definition.name}» cho chính công dân",
-        )
-    lookup = audited_lookup(services, transaction, actor, plan)
+        purpose = f"Điền sẵn tờ khai thủ tục «{definition.name}» cho chính công dân"
+        plan = plan_lookup(actor, definition, purpose, actor.identity_number)
+    lookup = audited_lookup(services, transaction, plan)
     result = _answer_or_raise(lookup)
     assert result.resident is not None
     filled, paths = prefill(group, form, result.resident)
@@ -158,7 +143,7 @@ def prefill_form(
     }
 
 
-def _answer_or_raise(lookup: Lookup) -> Any:
+def _answer_or_raise(lookup: Lookup) -> LookupResult:
     if lookup.unavailable is not None:
         raise Unavailable(
             f"Chưa tra cứu được {SOURCE} ({lookup.unavailable.reason.label}). "
@@ -198,16 +183,15 @@ def verify_dossier(
         if method == "in_person":
             _record_in_person(uow, dossier, actor, services, note=note, task_id=task_id)
             return view(uow, dossier)
-        plan = plan_for_form(
-            group, dossier.form, definition, f"Xác minh người nộp hồ sơ {dossier.code}", row_id(dossier)
-        )
+        purpose = f"Xác minh người nộp hồ sơ {dossier.code}"
+        plan = plan_for_form(group, dossier.form, definition, purpose, actor, dossier_id=row_id(dossier))
         if plan is None:
             raise Conflict(
                 f"Hồ sơ không có số định danh của người nộp để tra cứu {SOURCE}.",
                 "The dossier names no identification number to look up.",
                 code="NoRegistryFields",
             )
-    lookup = audited_lookup(services, transaction, actor, plan)
+    lookup = audited_lookup(services, transaction, plan)
     if lookup.unavailable is not None:
         _answer_or_raise(lookup)  # 503: nothing changed, the task stays with the officer
     with transaction() as uow:

@@ -55,15 +55,34 @@ OUTCOME_LABELS = {
 
 @dataclass(frozen=True)
 class LookupPlan:
-    """A lookup that was authorized: whom to look up, for which service and dossier, and why."""
+    """A lookup that was authorized: the request to send, and the dossier it is made for."""
 
-    identity_number: str
-    service_code: str
-    service_name: str
-    purpose: str
-    full_name: str | None = None
-    date_of_birth: date | None = None
+    request: LookupRequest
     dossier_id: int | None = None
+
+
+def plan_lookup(
+    actor: Actor,
+    definition: ProcedureDefinition,
+    purpose: str,
+    number: str,
+    *,
+    full_name: str | None = None,
+    date_of_birth: date | None = None,
+    dossier_id: int | None = None,
+) -> LookupPlan:
+    """The request for one person, with a fresh request id, on behalf of the actor and the procedure."""
+    request = LookupRequest(
+        request_id=str(uuid.uuid4()),
+        identity_number=number,
+        requester=requester(actor),
+        service_code=definition.code,
+        service_name=definition.name,
+        purpose=purpose,
+        full_name=full_name,
+        date_of_birth=date_of_birth,
+    )
+    return LookupPlan(request, dossier_id)
 
 
 @dataclass(frozen=True)
@@ -107,21 +126,21 @@ def plan_for_form(
     form: object,
     definition: ProcedureDefinition,
     purpose: str,
+    actor: Actor,
+    *,
     dossier_id: int | None = None,
 ) -> LookupPlan | None:
     """The lookup of the person who files, with the name and birth date the form declares (None: no one)."""
-    if group is None:
+    person = declared(group, form) if group is not None else None
+    if person is None or person.identity_number is None:
         return None
-    person = declared(group, form)
-    if person.identity_number is None:
-        return None
-    return LookupPlan(
-        identity_number=person.identity_number,
+    return plan_lookup(
+        actor,
+        definition,
+        purpose,
+        person.identity_number,
         full_name=person.full_name,
         date_of_birth=person.date_of_birth,
-        service_code=definition.code,
-        service_name=definition.name,
-        purpose=purpose,
         dossier_id=dossier_id,
     )
 

@@ -55,10 +55,10 @@ class FaultRule:
     count: int | None = None
 
     @classmethod
-    def parse(cls, text: str) -> FaultRule:
+    def parse(cls, text: str, identity_number: str | None = None) -> FaultRule:
         """`hang`, `error`, `busy`, `malformed` or `latency=<ms>` (the header's and the CLI's syntax)."""
         mode, _, value = text.strip().partition("=")
-        rule = cls(FaultMode(mode.strip()))
+        rule = cls(FaultMode(mode.strip()), identity_number=identity_number)
         if rule.mode is FaultMode.LATENCY:
             rule.latency_ms = int(value or 1000)
         return rule

@@ -82,9 +82,7 @@ def fault(residents_sim: Simulator) -> Callable[..., None]:
     """Make the simulator misbehave for one number (cleared after the test by the container fixture)."""
 
     def set_fault(mode: str, number: str = AN_NUMBER) -> None:
-        rule = FaultRule.parse(mode)
-        rule.identity_number = number
-        residents_sim.add_fault(rule)
+        residents_sim.add_fault(FaultRule.parse(mode, number))
 
     return set_fault
 

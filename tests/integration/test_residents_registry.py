@@ -33,6 +33,7 @@ from integrations.residents.client import ResidentsClient
 from integrations.residents.population import Population, demo_residents
 from integrations.residents.simulator import FaultMode, FaultRule, Simulator
 from integrations.residents.wire import encode_request
+from tests.builders import Ticking
 from tests.conftest import RESIDENTS_TOKEN
 
 POPULATION = Population()
@@ -154,28 +155,24 @@ class TestFaults:
 
         assert client_of(sim).lookup(ask(SOMEONE.identity_number)).resident == SOMEONE
 
-    def test_an_answer_slower_than_the_read_timeout_is_a_timeout_and_not_asked_twice(
-        self, sim: Simulator
+    @pytest.mark.parametrize(
+        ("fault", "reason", "requests"),
+        [
+            ("latency=1500", UnavailableReason.TIMEOUT, 1),  # slower than the read timeout: not asked twice
+            ("hang", UnavailableReason.TIMEOUT, 1),
+            ("error", UnavailableReason.SERVER_ERROR, 1),  # HTTP 500: the service failed, not retried
+            ("busy", UnavailableReason.SERVER_ERROR, 2),  # HTTP 503: retried once, then given up
+            ("malformed", UnavailableReason.MALFORMED, 1),
+        ],
+    )
+    def test_each_failure_is_reported_with_its_reason(
+        self, sim: Simulator, fault: str, reason: UnavailableReason, requests: int
     ) -> None:
-        sim.add_fault(FaultRule(FaultMode.LATENCY, latency_ms=1500, identity_number=SOMEONE.identity_number))
+        sim.add_fault(FaultRule.parse(fault, SOMEONE.identity_number))
         before = reached(sim)
 
-        assert failure(client_of(sim), SOMEONE.identity_number) is UnavailableReason.TIMEOUT
-        assert reached(sim) - before == 1
-
-    def test_a_hanging_service_is_a_timeout(self, sim: Simulator) -> None:
-        sim.add_fault(FaultRule(FaultMode.HANG, identity_number=SOMEONE.identity_number))
-        before = reached(sim)
-
-        assert failure(client_of(sim), SOMEONE.identity_number) is UnavailableReason.TIMEOUT
-        assert reached(sim) - before == 1
-
-    def test_http_500_is_a_server_error_and_not_retried(self, sim: Simulator) -> None:
-        sim.add_fault(FaultRule(FaultMode.ERROR, identity_number=SOMEONE.identity_number))
-        before = reached(sim)
-
-        assert failure(client_of(sim), SOMEONE.identity_number) is UnavailableReason.SERVER_ERROR
-        assert reached(sim) - before == 1
+        assert failure(client_of(sim), SOMEONE.identity_number) is reason
+        assert reached(sim) - before == requests
 
     def test_http_503_is_retried_once_and_the_retry_can_succeed(self, sim: Simulator) -> None:
         sim.add_fault(FaultRule(FaultMode.BUSY, identity_number=SOMEONE.identity_number, count=1))
@@ -183,18 +180,6 @@ class TestFaults:
 
         assert client_of(sim).lookup(ask(SOMEONE.identity_number)).resident == SOMEONE
         assert reached(sim) - before == 2
-
-    def test_http_503_twice_gives_up_after_the_retry(self, sim: Simulator) -> None:
-        sim.add_fault(FaultRule(FaultMode.BUSY, identity_number=SOMEONE.identity_number))
-        before = reached(sim)
-
-        assert failure(client_of(sim), SOMEONE.identity_number) is UnavailableReason.SERVER_ERROR
-        assert reached(sim) - before == 2
-
-    def test_a_malformed_body_is_reported_as_such(self, sim: Simulator) -> None:
-        sim.add_fault(FaultRule(FaultMode.MALFORMED, identity_number=SOMEONE.identity_number))
-
-        assert failure(client_of(sim), SOMEONE.identity_number) is UnavailableReason.MALFORMED
 
     def test_a_fault_can_be_asked_for_per_request(self, sim: Simulator) -> None:
         response = httpx.post(
@@ -224,16 +209,6 @@ class TestFaults:
         client = ResidentsClient(f"http://127.0.0.1:{port}/api/v1", RESIDENTS_TOKEN, budget=2.0)
 
         assert failure(client, AN_NUMBER) is UnavailableReason.UNREACHABLE
-
-
-class Ticking:
-    """A monotonic clock the test moves."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class TestCircuitBreakerAndCache:

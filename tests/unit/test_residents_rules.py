@@ -24,7 +24,7 @@ from engine.residents.registry import (
 from integrations.residents.breaker import BreakerState, CircuitBreaker, TtlCache
 from integrations.residents.population import demo_residents
 from portal.settings import ROOT
-from tests.builders import residence_form
+from tests.builders import Ticking, residence_form
 
 RESIDENCE = json.loads((ROOT / "forms" / "permanent-residence.schema.json").read_text(encoding="utf-8"))
 BIRTH = json.loads((ROOT / "forms" / "birth-registration.schema.json").read_text(encoding="utf-8"))
@@ -185,16 +185,6 @@ class TestFake:
         assert caught.value.reason is UnavailableReason.TIMEOUT
         fake.recover()
         assert fake.lookup(request("001088012345", full_name="Nguyễn Văn Ân")).status is LookupStatus.MISMATCH
-
-
-class Ticking:
-    """A monotonic clock the test moves."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class TestCircuitBreaker:
