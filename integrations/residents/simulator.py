@@ -160,6 +160,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     sim: Simulator
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in two writes; with Nagle's algorithm on, the second waits for the client's
+    # delayed ACK (~40 ms per keep-alive request on Linux loopback).
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 — the base class's name
         log.debug("%s %s", self.command, urlsplit(self.path).path)
