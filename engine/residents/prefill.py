@@ -13,8 +13,8 @@ from typing import Any
 
 from engine.errors import FieldError
 from engine.forms import RegistryGroup
-from engine.residents.fake import same_name
 from engine.residents.identity import iso_date
+from engine.residents.matching import same_name
 from engine.residents.registry import LookupResult, LookupStatus, Resident
 
 SOURCE = "Cơ sở dữ liệu quốc gia về dân cư"

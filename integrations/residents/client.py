@@ -18,7 +18,7 @@ from dataclasses import replace
 
 import httpx
 
-from engine.residents.fake import fold_name
+from engine.residents.matching import fold_name
 from engine.residents.registry import (
     LookupRequest,
     LookupResult,

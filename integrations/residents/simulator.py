@@ -24,7 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from engine.residents.fake import answer
+from engine.residents.matching import answer
 from integrations.residents.population import Population
 from integrations.residents.wire import LOOKUP_PATH, Malformed, decode_request, encode_resident, encode_result
 
@@ -168,13 +168,16 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug("%s %s", self.command, urlsplit(self.path).path)
 
     def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(body)
+        except OSError:
+            self.close_connection = True  # the client gave up waiting (a latency or hang fault): expected
 
     def _json(self, status: int, data: object, headers: dict[str, str] | None = None) -> None:
         self._send(status, json.dumps(data, ensure_ascii=False).encode("utf-8"), headers)
