@@ -88,3 +88,10 @@ class WorkflowError(DomainError):
 
     def __init__(self, message: str, message_en: str, code: str = "WorkflowError") -> None:
         super().__init__(message, message_en, code)
+
+
+class Unavailable(DomainError):
+    """A system we depend on (the population database) did not answer; nothing changed, try again later."""
+
+    def __init__(self, message: str, message_en: str, code: str = "Unavailable") -> None:
+        super().__init__(message, message_en, code)

@@ -8,7 +8,11 @@ Besides standard JSON Schema, a property schema may carry these extensions:
 - `x-error` / `x-error-en`: a custom message for any value error of that property;
 - `x-not-future`: a `format: date` value may not be after today (local time);
 - `x-identity`: on a personal identification number, `{"birth_field": ..., "sex_field": ...}` names sibling
-  properties that digits 4–6 (century/sex, year of birth) must agree with (DOMAIN §8).
+  properties that digits 4–6 (century/sex, year of birth) must agree with (DOMAIN §8); `"legacy": true`
+  also accepts a 9-digit CMND (a number copied from a paper issued before 2025; its pattern must allow it).
+
+A form's `x-registry` fields sit in one object — the person who files — which also maps `identity_number`:
+that is the person looked up to pre-fill the form and to verify a filing (engine/residents/prefill.py).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import copy
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -25,6 +30,8 @@ from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 
 from engine.clock import Clock, SystemClock, to_local
 from engine.errors import FieldError, InvalidInput, NotFound
+from engine.residents.identity import identity_problem
+from engine.residents.registry import REGISTRY_FIELDS
 
 SUFFIX = ".schema.json"
 ROOT_KEY = "__root__"
@@ -34,9 +41,8 @@ META_SCHEMA_URI = "https://json-schema.org/draft/2020-12/schema"
 
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]*(/[a-z0-9][a-z0-9-]*)*$")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-_IDENTITY_RE = re.compile(r"^[0-9]{12}$")
 _IDENTITY_PATTERN = "^[0-9]{12}$"
-_SEXES = {"Nam": "male", "Nữ": "female"}
+_LEGACY_IDENTITY_PATTERN = "^([0-9]{12}|[0-9]{9})$"
 
 _TYPE_NAMES: dict[str, tuple[str, str]] = {
     "string": ("chuỗi ký tự", "a string"),
@@ -74,6 +80,7 @@ class FormRegistry:
         self._clock: Clock = clock or SystemClock()
         self._schemas: dict[str, dict[str, Any]] = {}
         self._validators: dict[str, Draft202012Validator] = {}
+        self._groups: dict[str, RegistryGroup | None] = {}
 
     def names(self) -> list[str]:
         """List every form name under the root, e.g. `permanent-residence`, `tasks/reception`."""
@@ -85,6 +92,12 @@ class FormRegistry:
     def schema(self, name: str) -> dict[str, Any]:
         """Return a copy of the named schema; raise NotFound when there is no such form."""
         return copy.deepcopy(self._load(name))
+
+    def registry_group(self, name: str) -> RegistryGroup | None:
+        """The object of the named form that the population database fills and verifies, if any."""
+        if name not in self._groups:
+            self._groups[name] = registry_group(self._load(name))
+        return self._groups[name]
 
     def validate(self, name: str, data: object) -> dict[str, Any]:
         """Validate `data` against the named form; return a deep copy of it or raise InvalidInput."""
@@ -143,7 +156,65 @@ def check_schema(schema: object) -> list[str]:
         problems.append("title: a form needs a (Vietnamese) title")
     for location, node in _schema_nodes(schema, []):
         problems.extend(f"{location or '(root)'}: {p}" for p in _check_node(schema, node))
+    groups = _registry_groups(schema, _resolve(schema, schema), ())
+    if len(groups) > 1:
+        places = ", ".join(".".join(g.path) or "(root)" for g in groups)
+        problems.append(f"x-registry: the fields of one person only (the one who files), found in {places}")
+    problems.extend(
+        f"{'.'.join(g.path) or '(root)'}: x-registry fields need one mapped to identity_number"
+        for g in groups
+        if g.key is None
+    )
+    problems.extend(
+        f"{location or '(root)'}: x-registry inside a list cannot name the person who files"
+        for location, node in _schema_nodes(schema, [])
+        if ".items" in f".{location}" and "x-registry" in node
+    )
     return problems
+
+
+@dataclass(frozen=True)
+class RegistryGroup:
+    """The object of a form that describes the person who files: property → population-database field."""
+
+    path: tuple[str, ...]
+    fields: dict[str, str]
+    titles: dict[str, str]
+
+    @property
+    def key(self) -> str | None:
+        """The property holding the identity number the lookup is made with."""
+        return next((prop for prop, name in self.fields.items() if name == "identity_number"), None)
+
+
+def registry_group(schema: Mapping[str, Any]) -> RegistryGroup | None:
+    """The one object whose properties carry `x-registry` (checked by `check_schema`), if any."""
+    groups = _registry_groups(schema, _resolve(schema, schema), ())
+    return groups[0] if len(groups) == 1 and groups[0].key else None
+
+
+def _registry_groups(
+    root: Mapping[str, Any], node: Mapping[str, Any] | None, path: tuple[str, ...]
+) -> list[RegistryGroup]:
+    """Objects (reached through `properties` and local `$ref`s, not lists) with `x-registry` properties."""
+    props = node.get("properties") if node is not None else None
+    if not isinstance(props, Mapping):
+        return []
+    fields: dict[str, str] = {}
+    titles: dict[str, str] = {}
+    found: list[RegistryGroup] = []
+    for key, raw in props.items():
+        sub = _resolve(root, raw)
+        if sub is None:
+            continue
+        name = sub.get("x-registry")
+        if isinstance(name, str) and name:
+            fields[str(key)] = name
+            titles[str(key)] = _title(sub, [*path, str(key)])
+        found.extend(_registry_groups(root, sub, (*path, str(key))))
+    if fields:
+        found.insert(0, RegistryGroup(path, fields, titles))
+    return found
 
 
 # --- collecting errors --------------------------------------------------------------------------------
@@ -250,6 +321,11 @@ def _pattern_message(pattern: Any, title: str, node: Mapping[str, Any]) -> _Mess
             "Số định danh cá nhân phải gồm đúng 12 chữ số.",
             "The personal identification number must have exactly 12 digits.",
         )
+    if pattern == _LEGACY_IDENTITY_PATTERN:
+        return (
+            "Số định danh cá nhân phải gồm đúng 12 chữ số (hoặc 9 chữ số với CMND cũ).",
+            "The personal identification number must have exactly 12 digits (or 9 for a legacy ID).",
+        )
     return f"{title} không đúng định dạng.", f"{title} has an invalid format."
 
 
@@ -326,31 +402,26 @@ def _custom_problems(
         if isinstance(spec, Mapping) and isinstance(value, str) and isinstance(parent, Mapping):
             # A sibling that is itself wrong (a future or invalid birth date) says nothing about the number.
             siblings = {k: v for k, v in parent.items() if _dotted([*path[:-1], k]) not in rejected}
-            problem = _identity_problem(value, spec, siblings)
+            problem = _identity_problem(value, spec, siblings, today)
             if problem is not None:
                 yield _dotted(path), problem
 
 
-def _identity_problem(number: str, spec: Mapping[str, Any], siblings: Mapping[str, Any]) -> FieldError | None:
-    """Digit 4 is century and sex (century = 19 + d // 2; even male), digits 5–6 the year of birth."""
-    if not _IDENTITY_RE.fullmatch(number):
+def _identity_problem(
+    number: str, spec: Mapping[str, Any], siblings: Mapping[str, Any], today: date
+) -> FieldError | None:
+    """Digits 4–6 against the declared birth date and sex (a wrong length is the pattern's to report)."""
+    legacy = spec.get("legacy") is True
+    if not re.fullmatch(r"[0-9]{12}" + ("|[0-9]{9}" if legacy else ""), number):
         return None
-    code = int(number[3])
-    born = _parse_date(siblings.get(str(spec.get("birth_field"))))
-    if born is not None and (born.year // 100 != 19 + code // 2 or born.year % 100 != int(number[4:6])):
-        return FieldError(
-            "Số định danh cá nhân không khớp với năm sinh (chữ số thứ 4 đến 6 ghi thế kỷ và năm sinh).",
-            "The personal identification number does not match the year of birth "
-            "(digits 4 to 6 encode the century and the year of birth).",
-        )
-    sex = _SEXES.get(str(siblings.get(str(spec.get("sex_field")))))
-    if sex is not None and sex != ("male" if code % 2 == 0 else "female"):
-        return FieldError(
-            "Số định danh cá nhân không khớp với giới tính (chữ số thứ 4: số chẵn là nam, số lẻ là nữ).",
-            "The personal identification number does not match the sex "
-            "(digit 4: even is male, odd is female).",
-        )
-    return None
+    sex = siblings.get(str(spec.get("sex_field")))
+    return identity_problem(
+        number,
+        today=today,
+        born=_parse_date(siblings.get(str(spec.get("birth_field")))),
+        sex=sex if isinstance(sex, str) else None,
+        legacy=legacy,
+    )
 
 
 def _parse_date(value: object) -> date | None:
@@ -495,10 +566,16 @@ def _check_node(root: Mapping[str, Any], node: Mapping[str, Any]) -> list[str]:
     identity = node.get("x-identity")
     if identity is not None and not (
         isinstance(identity, Mapping)
-        and set(identity) <= {"birth_field", "sex_field"}
-        and all(isinstance(v, str) for v in identity.values())
+        and set(identity) <= {"birth_field", "sex_field", "legacy"}
+        and all(isinstance(v, str) for k, v in identity.items() if k != "legacy")
+        and isinstance(identity.get("legacy", False), bool)
     ):
-        problems.append("x-identity must be an object with string birth_field and/or sex_field")
+        problems.append(
+            "x-identity must be an object with string birth_field and/or sex_field (and boolean legacy)"
+        )
+    registry = node.get("x-registry")
+    if isinstance(registry, str) and registry and registry not in REGISTRY_FIELDS:
+        problems.append(f"x-registry {registry!r} is not a field of the population database")
     if "x-ui" in node:
         problems.extend(_check_ui(node["x-ui"], node.get("enum")))
     props, required = node.get("properties"), node.get("required")

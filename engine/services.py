@@ -1,4 +1,4 @@
-"""What every use case needs besides the unit of work: the workflow runtime, the clock, the forms."""
+"""What every use case needs besides the unit of work: workflow runtime, clock, forms, population database."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from engine.clock import Clock
 from engine.forms import FormRegistry
+from engine.residents.registry import ResidentRegistry
 from engine.workflow.types import WorkflowRuntime
 
 
@@ -18,3 +19,4 @@ class Services:
     forms: FormRegistry
     near_due_share: float = 0.25  # open dossier is near due when ≤ this share of its budget remains
     timeliness_by_date: bool = True  # DOMAIN.md §6: compare finish and due at date granularity
+    registry: ResidentRegistry | None = None  # the population database; None: lookups count as unavailable

@@ -15,6 +15,7 @@ from engine.errors import (
     InvalidInput,
     NotFound,
     Unauthenticated,
+    Unavailable,
     WorkflowError,
 )
 
@@ -26,6 +27,7 @@ STATUS = {
     InvalidInput: 422,
     Forbidden: 403,
     Unauthenticated: 401,
+    Unavailable: 503,
     WorkflowError: 500,
 }
 
@@ -64,9 +66,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
         status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
-        if status >= 500:
+        if status == 500:
             log.error("workflow error: %s", exc.message_en)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if status == 503:
+            headers = {"Retry-After": "30"}
         return JSONResponse(exc.as_dict(), status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from integrations.ioc.settings import IocSettings
 from integrations.notify.settings import SmsSettings, SmtpSettings
+from integrations.residents.settings import ResidentsSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,6 +50,8 @@ class Settings(BaseSettings):
     sms: SmsSettings = Field(default_factory=SmsSettings)
     # Delivered outbox rows are deleted after this many days (the IOC feed keeps them that long).
     outbox_retention_days: int = Field(default=90, ge=1, le=3650)
+    # The population database (MOTCUA_RESIDENTS_*, read by ResidentsSettings itself).
+    residents: ResidentsSettings = Field(default_factory=ResidentsSettings)
 
     @model_validator(mode="after")
     def _production_is_strict(self) -> Settings:
@@ -62,7 +65,7 @@ class Settings(BaseSettings):
                 raise ValueError("MOTCUA_KEYCLOAK_URL is required in production.")
             if self.database_url.startswith("sqlite"):
                 raise ValueError("Production runs on PostgreSQL: set MOTCUA_DATABASE_URL.")
-            for problem in self.ioc.production_problems():
+            for problem in [*self.ioc.production_problems(), *self.residents.production_problems()]:
                 raise ValueError(problem)
         return self
 

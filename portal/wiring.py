@@ -19,6 +19,7 @@ from engine.workflow.spiff import SpiffRuntime
 from integrations.ioc.settings import IocSettings
 from integrations.ioc.sink import build_sink
 from integrations.notify.sinks import email_sink, sms_sink
+from integrations.residents import build_registry
 from portal.settings import Settings
 
 
@@ -39,6 +40,12 @@ class Container:
         """One unit of work: commit on success, roll back on error."""
         with unit_of_work(self.engine) as uow:
             yield uow
+
+    def close(self) -> None:
+        """Release what the container holds open (the registry client's connections)."""
+        close = getattr(self.services.registry, "close", None)
+        if callable(close):
+            close()
 
     def ioc_sink(self) -> EventSink:
         """Where IOC events are delivered (MOTCUA_IOC_WEBHOOK_URL, or the log on the embedded default)."""
@@ -72,7 +79,7 @@ _RUNTIMES: dict[int, SpiffRuntime] = {}
 
 
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
-    """Runtime (one per process and loop cap: parsed specs are shared), clock and forms."""
+    """Runtime (one per process and loop cap: parsed specs are shared), clock, forms, population database."""
     runtime = _RUNTIMES.get(settings.max_loop_rounds)
     if runtime is None:
         runtime = SpiffRuntime(helpers=script_helpers(), max_loop_rounds=settings.max_loop_rounds)
@@ -84,6 +91,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         forms=FormRegistry(settings.forms_dir, clock),
         near_due_share=settings.near_due_share,
         timeliness_by_date=settings.timeliness_by_date,
+        registry=build_registry(settings.residents),
     )
 
 

@@ -92,6 +92,19 @@ def birth_form(child_born: str = "2026-02-20") -> dict[str, Any]:
     return form
 
 
+def residence_form_of_binh() -> dict[str, Any]:
+    """The CT01 payload with Trần Thị Bình as the declarant (as the population database knows her)."""
+    form = residence_form()
+    form["applicant"] = {
+        "full_name": "Trần Thị Bình",
+        "date_of_birth": "1992-08-25",
+        "sex": "Nữ",
+        "identity_number": "001192004567",
+        "phone": "0987000111",
+    }
+    return form
+
+
 def residence_filing(**overrides: Any) -> dict[str, Any]:
     """POST /dossiers body: permanent residence at Ba Đình, filed online by Nguyễn Văn An."""
     body: dict[str, Any] = {
@@ -253,3 +266,13 @@ def event_types(container: Container, subject: str | None = None) -> list[str]:
         for row in outbox(container)
         if subject is None or row.subject == subject
     ]
+
+
+class Ticking:
+    """A monotonic clock the test moves (circuit breaker, cache)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now

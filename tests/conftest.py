@@ -15,6 +15,9 @@ from sqlalchemy.engine import Engine
 from engine.clock import FixedClock
 from engine.store.db import make_engine
 from engine.store.migrate import upgrade
+from integrations.residents.population import Population
+from integrations.residents.settings import ResidentsSettings
+from integrations.residents.simulator import Simulator
 from portal.app import create_app
 from portal.auth import DevIdentity
 from portal.bootstrap import prepare
@@ -29,6 +32,8 @@ MONDAY_0900 = datetime.fromisoformat("2026-03-02T09:00:00+07:00")
 
 # Tables a test may fill, children first (agencies, procedures and the calendar stay between tests).
 VOLATILE = (
+    "resident_lookup",
+    "registry_check",
     "outbox_event",
     "submission",
     "bpmn_timer",
@@ -66,8 +71,32 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     engine.dispose()
 
 
-def make_settings(data_dir: Path, url: str) -> Settings:
-    """Settings for tests: repository processes and forms, a throw-away data dir."""
+RESIDENTS_TOKEN = "residents-test-token-" + "r" * 24
+
+
+@pytest.fixture(scope="session")
+def residents_sim() -> Iterator[Simulator]:
+    """The population-database simulator over real HTTP on loopback, once per run (faults set per test)."""
+    sim = Simulator(Population(), token=RESIDENTS_TOKEN).start()
+    yield sim
+    sim.stop()
+
+
+def residents_settings(sim: Simulator, **overrides: float) -> ResidentsSettings:
+    """The client's settings for the test simulator: short timeouts so that faults cost little time."""
+    values: dict[str, object] = {
+        "url": sim.url,
+        "token": RESIDENTS_TOKEN,
+        "connect_timeout_seconds": 0.5,
+        "read_timeout_seconds": 0.5,
+        "budget_seconds": 2.0,
+        "retries": 1,
+    }
+    return ResidentsSettings(**(values | overrides))  # type: ignore[arg-type]
+
+
+def make_settings(data_dir: Path, url: str, residents: ResidentsSettings | None = None) -> Settings:
+    """Settings for tests: repository processes and forms, a throw-away data dir, the test simulator."""
     return Settings(
         env="test",
         database_url=url,
@@ -75,6 +104,7 @@ def make_settings(data_dir: Path, url: str) -> Settings:
         dev_secret="test-secret-" + "x" * 32,
         processes_dir=ROOT / "processes",
         forms_dir=ROOT / "forms",
+        residents=residents or ResidentsSettings(),
     )
 
 
@@ -85,12 +115,17 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def container(database: Engine, clock: FixedClock, tmp_path: Path) -> Iterator[Container]:
-    """Services on the migrated database, procedures published and demo agencies seeded."""
-    settings = make_settings(tmp_path, str(database.url.render_as_string(hide_password=False)))
+def container(
+    database: Engine, clock: FixedClock, tmp_path: Path, residents_sim: Simulator
+) -> Iterator[Container]:
+    """Services on the migrated database, procedures published, demo agencies seeded, registry simulated."""
+    url = str(database.url.render_as_string(hide_password=False))
+    settings = make_settings(tmp_path, url, residents_settings(residents_sim))
     built = build(settings, clock=clock, engine=database)
     prepare(built, migrate=False)
     yield built
+    built.close()
+    residents_sim.clear_faults()
     with database.begin() as conn:
         for table in VOLATILE:
             conn.execute(text(f"DELETE FROM {table}"))

@@ -131,6 +131,9 @@ class WorkTaskRow(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=64)
     dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    # "bpmn": projected from the workflow; "verification": check the applicant against the population database
+    # (engine/usecases/residents.py), created beside the workflow and never touched by the projection.
+    kind: str = Field(default="bpmn", max_length=20, sa_column_kwargs={"server_default": "bpmn"})
     spec_name: str
     title: str
     lane: str | None = None
@@ -331,3 +334,54 @@ class DossierTallyDeltaRow(SQLModel, table=True):
     procedure_code: str
     deadline_state: str
     delta: int
+
+
+class ResidentLookupRow(SQLModel, table=True):
+    """Audit of one population-database lookup: who, for which dossier, why, with which request id, outcome.
+
+    Written in a transaction of its own, so a lookup stays recorded when the request that caused it fails.
+    Holds the number asked for (the audit's key: "who looked me up") but nothing the registry answered.
+    """
+
+    __tablename__ = "resident_lookup"
+    __table_args__ = (
+        Index("ix_resident_lookup_subject", "subject_number", "id"),
+        Index("ix_resident_lookup_agency", "actor_agency", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: str = Field(unique=True, max_length=36)
+    at: datetime = Field(sa_type=UTCDateTime)
+    actor_subject: str
+    actor_name: str
+    actor_role: str
+    actor_agency: str | None = None
+    subject_number: str = Field(max_length=12)
+    dossier_id: int | None = Field(default=None, foreign_key="dossier.id", index=True)
+    procedure_code: str | None = None
+    purpose: str
+    outcome: str  # found | not_found | mismatch | unavailable
+    reason: str | None = None  # why unavailable (timeout, server_error, ...)
+    cached: bool = False
+
+
+class RegistryCheckRow(SQLModel, table=True):
+    """A check of the dossier's applicant against the population database: which form fields, when, how.
+
+    `outcome`: verified (by the lookup `request_id`), unverified (the registry did not answer: `reason`),
+    mismatch (the registry disagrees with the dossier), or verified_in_person (an officer saw the ID card).
+    """
+
+    __tablename__ = "registry_check"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    task_id: str | None = Field(default=None, index=True)  # the verification task this check completed
+    request_id: str | None = Field(default=None, max_length=36)
+    at: datetime = Field(sa_type=UTCDateTime)
+    outcome: str
+    reason: str | None = None
+    fields: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    actor_subject: str
+    actor_name: str
+    note: str | None = None

@@ -17,10 +17,20 @@ from engine.dossier.applicant import check_applicant
 from engine.dossier.code import filing_day, format_code
 from engine.dossier.status import OPEN, Status
 from engine.errors import Conflict, FieldError, Forbidden, InvalidInput
+from engine.forms import RegistryGroup
 from engine.outbox import EventType, emit, iso
+from engine.procedure import ProcedureDefinition
 from engine.services import Services
 from engine.store.db import UnitOfWork
-from engine.store.models import AgencyRow, DossierRow, ExtensionRow, StatusChangeRow, SubmissionRow, row_id
+from engine.store.models import (
+    AgencyRow,
+    DossierRow,
+    ExtensionRow,
+    ProcedureVersionRow,
+    StatusChangeRow,
+    SubmissionRow,
+    row_id,
+)
 from engine.store.sequence import next_sequence
 from engine.usecases.access import load_for, require_owner_or_officer, require_staff
 from engine.usecases.calendars import calendar_for
@@ -33,6 +43,14 @@ from engine.usecases.progress import (
     open_context,
     ready_task,
     save_instance,
+)
+from engine.usecases.verification import (
+    Lookup,
+    LookupPlan,
+    filer_problems,
+    judge_lookup,
+    plan_for_form,
+    record_check,
 )
 
 CHANNELS = ("online", "counter", "postal")
@@ -109,9 +127,23 @@ def _check_papers(papers: Any, known: set[str], errors: dict[str, FieldError]) -
     return clean
 
 
-def file_dossier(services: Services, uow: UnitOfWork, actor: Actor, cmd: FileDossier) -> DossierRow:
-    """File a dossier; online → status 1, counter/postal → received at once (2 then 4)."""
-    now = services.clock.now()
+@dataclass
+class _Filing:
+    """A filing as checked: the procedure version, and the cleaned applicant, papers and form."""
+
+    version: ProcedureVersionRow
+    definition: ProcedureDefinition
+    agency: AgencyRow | None
+    applicant: dict[str, Any]
+    papers: list[dict[str, Any]]
+    form: dict[str, Any]
+    group: RegistryGroup | None
+
+
+def _check_filing(
+    services: Services, uow: UnitOfWork, actor: Actor, cmd: FileDossier, now: datetime
+) -> tuple[_Filing, dict[str, FieldError]]:
+    """Every check a filing passes before anything is written (or looked up); the field errors found."""
     version = current_version(uow, cmd.procedure)
     definition = definition_of(version)
     errors: dict[str, FieldError] = {}
@@ -122,7 +154,7 @@ def file_dossier(services: Services, uow: UnitOfWork, actor: Actor, cmd: FileDos
             f"Cơ quan tiếp nhận «{cmd.agency}» không tồn tại hoặc không có Bộ phận Một cửa.",
             f"Receiving agency '{cmd.agency}' does not exist or has no one-stop counter.",
         )
-    applicant, applicant_errors = check_applicant(cmd.applicant)
+    applicant, applicant_errors = check_applicant(cmd.applicant, to_local(now).date())
     errors.update(applicant_errors)
     if cmd.channel == "online" and actor.identity_number:
         declared = applicant.setdefault("identity_number", actor.identity_number)
@@ -133,18 +165,56 @@ def file_dossier(services: Services, uow: UnitOfWork, actor: Actor, cmd: FileDos
                 "The applicant's identification number must match the signed-in account.",
             )
     papers = _check_papers(cmd.papers, {p.key for p in definition.papers}, errors)
+    group = services.forms.registry_group(definition.form)
     try:
         form = services.forms.validate(definition.form, cmd.form)
     except InvalidInput as exc:
         errors.update({f"form.{k}": v for k, v in exc.fields.items()})
         form = {}
+    else:
+        errors.update(filer_problems(group, form, actor, cmd.channel))
+    return _Filing(version, definition, agency, applicant, papers, form, group), errors
+
+
+def _invalid_dossier(errors: dict[str, FieldError], code: str = "DossierInvalid") -> InvalidInput:
+    return InvalidInput(
+        "Hồ sơ chưa hợp lệ, vui lòng kiểm tra các trường được đánh dấu.",
+        "The dossier is invalid; see the marked fields.",
+        errors,
+        code=code,
+    )
+
+
+def plan_filing(services: Services, uow: UnitOfWork, actor: Actor, cmd: FileDossier) -> LookupPlan | None:
+    """Check a filing without writing; the population-database lookup it needs, if its form has one.
+
+    A filing that would be refused anyway is refused here, before anyone's record is looked up.
+    """
+    filing, errors = _check_filing(services, uow, actor, cmd, services.clock.now())
     if errors:
-        raise InvalidInput(
-            "Hồ sơ chưa hợp lệ, vui lòng kiểm tra các trường được đánh dấu.",
-            "The dossier is invalid; see the marked fields.",
-            errors,
-            code="DossierInvalid",
-        )
+        raise _invalid_dossier(errors)
+    purpose = f"Nộp hồ sơ thủ tục «{filing.definition.name}» tại {cmd.agency} ({_channel_label(cmd.channel)})"
+    return plan_for_form(filing.group, filing.form, filing.definition, purpose, actor)
+
+
+def file_dossier(
+    services: Services, uow: UnitOfWork, actor: Actor, cmd: FileDossier, lookup: Lookup | None = None
+) -> DossierRow:
+    """File a dossier; online → status 1, counter/postal → received at once (2 then 4).
+
+    With a `lookup` of the person who files (engine/usecases/residents.py), the form is held against the
+    registry: a number it does not know, or that names someone else, is refused; a registry that did not
+    answer leaves the dossier filed, unverified, with a verification task for the one-stop officer.
+    """
+    now = services.clock.now()
+    filing, errors = _check_filing(services, uow, actor, cmd, now)
+    if errors:
+        raise _invalid_dossier(errors)
+    verdict = judge_lookup(filing.group, filing.form, lookup)
+    if verdict is not None and verdict.errors:
+        raise _invalid_dossier(verdict.errors, code="IdentityMismatch")
+    version, definition, agency = filing.version, filing.definition, filing.agency
+    applicant, papers, form = filing.applicant, filing.papers, filing.form
 
     sequence = next_sequence(uow, cmd.agency, filing_day(now))
     code = format_code(cmd.agency, filing_day(now), sequence)
@@ -206,6 +276,8 @@ def file_dossier(services: Services, uow: UnitOfWork, actor: Actor, cmd: FileDos
         agency.name if agency else cmd.agency,
     )
     advance(ctx, actor, now)
+    if lookup is not None:
+        record_check(uow, dossier, actor, lookup, verdict, at=now)
     if cmd.channel != "online":
         _decide_reception(
             ctx, actor, {"decision": "accept", "note": "Tiếp nhận trực tiếp tại Bộ phận Một cửa"}, now

@@ -339,7 +339,9 @@ def _project_tasks(ctx: DossierContext, ready: list[ReadyTask], actor: Actor, at
     session = ctx.uow.session
     existing = {
         row.id: row
-        for row in session.exec(select(WorkTaskRow).where(WorkTaskRow.dossier_id == ctx.dossier.id)).all()
+        for row in session.exec(
+            select(WorkTaskRow).where(WorkTaskRow.dossier_id == ctx.dossier.id, WorkTaskRow.kind == "bpmn")
+        ).all()
     }
     ready_ids = {t.id for t in ready}
     for task_id, row in existing.items():

@@ -29,6 +29,7 @@ from engine.store.models import (
 )
 from engine.usecases.access import load_for, owned_by
 from engine.usecases.calendars import calendar_for
+from engine.usecases.verification import verification_view
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -238,6 +239,7 @@ def dossier_detail(services: Services, uow: UnitOfWork, actor: Actor, code: str)
             for t in tasks
         ],
         "deadline": deadline_view(services, uow, dossier, definition),
+        "verification": verification_view(uow, dossier),
         **_timeline(uow, dossier),
         "documents": [],
         "version": dossier.version,

@@ -12,7 +12,7 @@ from engine.actor import Actor, Role
 from engine.errors import Conflict, DomainError, Forbidden, NotFound
 from engine.services import Services
 from engine.store.db import UnitOfWork
-from engine.store.models import DossierRow, HandoverRow, WorkTaskRow
+from engine.store.models import DossierRow, HandoverRow, RegistryCheckRow, WorkTaskRow
 from engine.usecases.access import can_see, is_owner, owned_by
 from engine.usecases.dossiers import complete_step, receive, supplement
 from engine.usecases.progress import open_context
@@ -78,7 +78,9 @@ def _gone_or_unknown(uow: UnitOfWork, actor: Actor, task_id: str) -> DomainError
     a moment late, a concurrent request that lost) must still be told the task is done, not that it never was.
     """
     handover = uow.session.exec(select(HandoverRow).where(HandoverRow.task_id == task_id)).first()
-    dossier = uow.session.get(DossierRow, handover.dossier_id) if handover else None
+    check = uow.session.exec(select(RegistryCheckRow).where(RegistryCheckRow.task_id == task_id)).first()
+    done = handover or check  # a BPMN step, or a verification task (engine/usecases/verification.py)
+    dossier = uow.session.get(DossierRow, done.dossier_id) if done else None
     if dossier is None or not can_see(actor, dossier):
         return _task_not_found()
     return Conflict(

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from engine.store.models import DossierRow
 from engine.usecases import dossiers as uc
+from engine.usecases import residents
 from engine.usecases.queries import dossier_detail, iso, status_view, track, visible_dossiers
 from portal.api.deps import ContainerDep
 from portal.auth import CurrentActor
@@ -74,10 +75,16 @@ def _drop_none(model: BaseModel) -> dict[str, Any]:
 
 @router.post("/dossiers", status_code=201)
 def file_dossier(body: FileIn, actor: CurrentActor, c: ContainerDep) -> dict[str, Any]:
-    """Nộp hồ sơ. Online → status 1; counter/postal → received at once (2 then 4)."""
-    with c.transaction() as uow:
-        dossier = uc.file_dossier(c.services, uow, actor, uc.FileDossier(**body.model_dump()))
-        return dossier_detail(c.services, uow, actor, dossier.code)
+    """Nộp hồ sơ. Online → status 1; counter/postal → received at once (2 then 4).
+
+    The person who files is looked up in the population database first: an unknown number, or one naming
+    someone else, is refused (422); a registry that does not answer leaves the dossier filed, unverified,
+    with a verification task for the one-stop officer.
+    """
+    cmd = uc.FileDossier(**body.model_dump())
+    return residents.file_verified(
+        c.services, c.transaction, actor, cmd, lambda uow, d: dossier_detail(c.services, uow, actor, d.code)
+    )
 
 
 @router.get("/dossiers")

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from engine.usecases import residents
 from engine.usecases import tasks as uc
 from engine.usecases.queries import dossier_detail, iso, status_view
 from portal.api.deps import ContainerDep
@@ -64,7 +65,23 @@ def claim(task_id: str, actor: CurrentActor, c: ContainerDep) -> dict[str, Any]:
 
 @router.post("/tasks/{task_id}/complete")
 def complete(task_id: str, body: CompleteIn, actor: CurrentActor, c: ContainerDep) -> dict[str, Any]:
-    """Complete the task with its form data; returns the dossier as it now stands."""
+    """Complete the task with its form data; returns the dossier as it now stands.
+
+    A verification task (`step: verification`) takes `{"method": "registry" | "in_person", "note"}`, as
+    `POST /dossiers/{code}/verify` does.
+    """
+    with c.transaction() as uow:
+        code = residents.verification_task_dossier(uow, actor, task_id)
+    if code is not None:
+        return residents.verify_dossier(
+            c.services,
+            c.transaction,
+            actor,
+            code,
+            body.data,
+            view=lambda uow, d: dossier_detail(c.services, uow, actor, d.code),
+            task_id=task_id,
+        )
     with c.transaction() as uow:
         dossier = uc.complete(c.services, uow, actor, task_id, body.data)
         return dossier_detail(c.services, uow, actor, dossier.code)

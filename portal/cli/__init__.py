@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import typer
 
-from portal.cli import calendar, db, dev, outbox, procedures, serve, worker
+from portal.cli import calendar, db, dev, outbox, procedures, residents, serve, worker
 
 app = typer.Typer(help="MotCua — hệ thống một cửa điện tử (one-stop workflow engine).", no_args_is_help=True)
 app.command("serve")(serve.serve)
 app.command("worker")(worker.worker)
+app.command("residents-sim")(residents.residents_sim)
 app.add_typer(db.app, name="db")
 app.add_typer(procedures.app, name="procedures")
 app.add_typer(calendar.app, name="calendar")

@@ -25,6 +25,7 @@ from tests.builders import (
     error,
     ok,
     residence_filing,
+    residence_form_of_binh,
     row_counts,
 )
 
@@ -68,7 +69,9 @@ class TestCitizens:
 
     def test_a_citizen_lists_only_their_own_dossiers(self, api: Api) -> None:
         mine = api.filed(AN)
-        theirs = api.filed(BINH, residence_filing(applicant=dict(APPLICANT_BINH)))
+        theirs = api.filed(
+            BINH, residence_filing(applicant=dict(APPLICANT_BINH), form=residence_form_of_binh())
+        )
         elsewhere = api.filed(AN, residence_filing(agency=HOAN_KIEM))
 
         assert [d["code"] for d in ok(api.get("/dossiers", AN))] == [elsewhere, mine]

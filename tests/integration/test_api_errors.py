@@ -103,11 +103,7 @@ class TestFilingRefused:
 
         fields = fields_of(error(api.file(AN, filing), 422, "DossierInvalid"))
 
-        assert fields == {
-            "applicant.identity_number": (
-                "Số định danh cá nhân phải gồm đúng 12 chữ số (hoặc 9 chữ số với CMND cũ)."
-            )
-        }
+        assert fields == {"applicant.identity_number": "Số định danh cá nhân phải gồm đúng 12 chữ số."}
 
     def test_filing_online_under_someone_elses_identity_number_is_refused(self, api: Api) -> None:
         fields = fields_of(error(api.file(BINH, residence_filing()), 422, "DossierInvalid"))

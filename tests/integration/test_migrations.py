@@ -34,6 +34,8 @@ TABLES = {
     "dossier_tally_delta",
     "outbox_event",
     "procedure_version",
+    "registry_check",
+    "resident_lookup",
     "status_change",
     "submission",
     "work_task",

@@ -15,6 +15,7 @@ from typer.testing import CliRunner, Result
 
 from engine.actor import Role
 from engine.errors import Unauthenticated
+from integrations.residents.settings import ResidentsSettings
 from portal.auth import DevIdentity
 from portal.cli import app
 from portal.settings import Settings, get_settings
@@ -25,6 +26,7 @@ PRODUCTION = {
     "env": "production",
     "keycloak_url": "https://sso.example.gov.vn",
     "database_url": "postgresql+psycopg://motcua@db.example.gov.vn/motcua",
+    "residents": ResidentsSettings(url="https://lgsp.example.gov.vn/dan-cu", token="t" * 32),
 }
 
 
@@ -111,6 +113,8 @@ class TestNeverInProduction:
             "MOTCUA_DEV_IDENTITY": "false",
             "MOTCUA_KEYCLOAK_URL": PRODUCTION["keycloak_url"],
             "MOTCUA_DATABASE_URL": PRODUCTION["database_url"],
+            "MOTCUA_RESIDENTS_URL": "https://lgsp.example.gov.vn/dan-cu",
+            "MOTCUA_RESIDENTS_TOKEN": "t" * 32,
         }
         result = token_command(tmp_path, env, "--role", "officer", "--agency", "H29.12.3")
         assert result.exit_code == 2

@@ -16,6 +16,7 @@ from engine.store.models import DossierRow
 from integrations.ioc.client import encode, signature, verify
 from integrations.ioc.fake import RecordingSink
 from integrations.ioc.settings import IocSettings
+from integrations.residents.settings import ResidentsSettings
 from portal.settings import Settings
 
 RECEIVED_AT = datetime(2026, 3, 2, 2, 30, tzinfo=UTC)
@@ -120,6 +121,7 @@ class TestSettings:
             "dev_identity": False,
             "keycloak_url": "https://id.hanoi.gov.vn",
             "database_url": "postgresql+psycopg://motcua@db/motcua",
+            "residents": ResidentsSettings(url="https://lgsp.example.gov.vn/dan-cu", token="t" * 32),
         }
         if refused:
             with pytest.raises(ValidationError, match="MOTCUA_IOC_SECRET"):

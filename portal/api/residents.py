@@ -1,0 +1,61 @@
+"""Population database: pre-fill an e-form, verify a dossier's applicant, read the lookup audit."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine.usecases import residents as uc
+from engine.usecases.queries import dossier_detail
+from portal.api.deps import ContainerDep
+from portal.auth import CurrentActor
+
+router = APIRouter(tags=["residents"])
+
+
+class PrefillIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    procedure: str = Field(description="Mã thủ tục, ví dụ 1.004222")
+    form: dict[str, Any] | None = Field(default=None, description="Tờ khai đang nhập (giữ các trường khác)")
+
+
+class VerifyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    method: Literal["registry", "in_person"] = "registry"
+    note: str | None = Field(default=None, description="Bắt buộc khi đối chiếu giấy tờ bản gốc")
+
+
+@router.post("/residents/prefill")
+def prefill(body: PrefillIn, actor: CurrentActor, c: ContainerDep) -> dict[str, Any]:
+    """Điền sẵn tờ khai: the citizen's own record from the population database, in the procedure's e-form.
+
+    Returns the form with the registry's fields set, which fields were set, and the lookup's request id.
+    503 when the registry does not answer (typing the data in and filing still works).
+    """
+    return uc.prefill_form(c.services, c.transaction, actor, body.procedure, body.form)
+
+
+@router.post("/dossiers/{code}/verify")
+def verify(code: str, body: VerifyIn, actor: CurrentActor, c: ContainerDep) -> dict[str, Any]:
+    """One-stop officer: look the applicant up again, or record that the original ID card was checked."""
+    return uc.verify_dossier(
+        c.services,
+        c.transaction,
+        actor,
+        code,
+        body.model_dump(exclude_none=True),
+        view=lambda uow, d: dossier_detail(c.services, uow, actor, d.code),
+    )
+
+
+@router.get("/residents/lookups")
+def lookups(
+    actor: CurrentActor, c: ContainerDep, limit: int = 50, before_id: int | None = None
+) -> list[dict[str, Any]]:
+    """The lookup audit: citizens see who looked them up; staff and supervisors their agency's lookups."""
+    with c.transaction() as uow:
+        return uc.lookups(uow, actor, limit=limit, before_id=before_id)
