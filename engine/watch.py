@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import Mapped, defer
 from sqlmodel import col, select
 
 from engine.actor import SYSTEM
@@ -32,6 +32,10 @@ class CycleReport:
     near_due: int = 0
     overdue: int = 0
     steps_overdue: int = 0
+
+
+# What an event never reads: the instance document and the filing's data stay on disk (TOAST on PostgreSQL).
+LIGHT = tuple(defer(getattr(DossierRow, name)) for name in ("workflow_state", "form", "applicant", "papers"))
 
 
 def _mark(
@@ -56,6 +60,7 @@ def _mark(
         rows = uow.session.exec(
             select(DossierRow)
             .where(DossierRow.deadline_state == level, crossed)
+            .options(*LIGHT)
             .order_by(order)
             .limit(batch)
             .with_for_update(skip_locked=True)
