@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from integrations.ioc.settings import IocSettings
+from integrations.pdf.settings import PdfSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,6 +44,8 @@ class Settings(BaseSettings):
     worker_interval: float = Field(default=5.0, gt=0, le=3600)
     # The operations center (MOTCUA_IOC_*, read by IocSettings itself).
     ioc: IocSettings = Field(default_factory=IocSettings)
+    # Printed documents (MOTCUA_PDF_*, read by PdfSettings itself); QR links start at `public_url`.
+    pdf: PdfSettings = Field(default_factory=PdfSettings)
 
     @model_validator(mode="after")
     def _production_is_strict(self) -> Settings:
@@ -56,7 +59,7 @@ class Settings(BaseSettings):
                 raise ValueError("MOTCUA_KEYCLOAK_URL is required in production.")
             if self.database_url.startswith("sqlite"):
                 raise ValueError("Production runs on PostgreSQL: set MOTCUA_DATABASE_URL.")
-            for problem in self.ioc.production_problems():
+            for problem in [*self.ioc.production_problems(), *self.pdf.production_problems()]:
                 raise ValueError(problem)
         return self
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from engine import watch
 from engine.delivery import deliver_due
+from engine.document.rendering import render_pending
 from portal.wiring import Container, retry_policy
 
 log = logging.getLogger("motcua.worker")
@@ -52,12 +53,24 @@ def report_step_overruns(container: Container) -> int:
     return watch.report_step_overruns(container.engine, container.services)
 
 
+def render_documents(container: Container) -> int:
+    """Render the pending documents (receipts, supplement requests, results, ...) to PDF."""
+    return render_pending(
+        container.transaction,
+        container.document_renderer(),
+        container.services.clock,
+        container.document_signer(),
+        container.render_policy(),
+    )
+
+
 # In order: steps that write events come before the delivery, so their events leave in the same cycle.
 STEPS: Sequence[tuple[str, Step]] = (
     ("timers", wake_timers),
     ("overdue", report_overdue),
     ("near_due", report_near_due),
     ("step_overruns", report_step_overruns),
+    ("documents", render_documents),
     ("outbox", deliver_outbox),
 )
 
