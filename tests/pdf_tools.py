@@ -40,7 +40,9 @@ def text(pdf: bytes) -> str:
 
 def rows(pdf: bytes) -> list[str]:
     """The lines of the physical layout (`pdftotext -layout`), white space folded: a table row per line."""
-    return [" ".join(line.split()) for line in _run(["pdftotext", "-layout", "-enc", "UTF-8"], pdf).splitlines()]
+    return [
+        " ".join(line.split()) for line in _run(["pdftotext", "-layout", "-enc", "UTF-8"], pdf).splitlines()
+    ]
 
 
 def info(pdf: bytes) -> dict[str, str]:
@@ -54,6 +56,31 @@ def info(pdf: bytes) -> dict[str, str]:
         key, _, value = line.partition(":")
         fields[key.strip()] = value.strip()
     return fields
+
+
+def xmp(pdf: bytes) -> str:
+    """The XMP metadata packet (`pdfinfo -meta`): PDF/A identification lives there."""
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "document.pdf"
+        source.write_bytes(pdf)
+        out = subprocess.run(
+            [_tool("pdfinfo"), "-meta", str(source)], capture_output=True, check=True, timeout=60
+        )
+    return out.stdout.decode("utf-8")
+
+
+def fonts(pdf: bytes) -> list[str]:
+    """Embedded font names (`pdffonts`, rows whose `emb` column says yes)."""
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "document.pdf"
+        source.write_bytes(pdf)
+        out = subprocess.run([_tool("pdffonts"), str(source)], capture_output=True, check=True, timeout=60)
+    names = []
+    for line in out.stdout.decode("utf-8").splitlines()[2:]:
+        parts = line.split()
+        if len(parts) >= 5 and "yes" in parts[-5:-2]:
+            names.append(parts[0])
+    return names
 
 
 def page_size(pdf: bytes) -> tuple[float, float]:

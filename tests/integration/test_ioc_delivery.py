@@ -253,7 +253,7 @@ class TestWithoutWebhook:
             result = run_cycle(container)
 
         assert (result.done["outbox"], result.failed) == (1, {})
-        assert list(result.done) == ["timers", "overdue", "near_due", "step_overruns", "outbox"]
+        assert list(result.done) == ["timers", "overdue", "near_due", "step_overruns", "documents", "outbox"]
         [delivered] = outbox(container)
         assert (delivered.status, delivered.delivered_to) == ("delivered", "log")
         assert code in caplog.text
