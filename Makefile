@@ -25,6 +25,7 @@ lint: deps  ## ruff, mypy strict on engine/, import contracts
 
 bench: deps  ## benchmarks (print ratios against a baseline measured in the same run)
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/pdf.py
 
 system-deps:
 	@bash .ci/system-deps.sh
