@@ -7,13 +7,15 @@ metadata) and zbar (QR codes), the way a citizen's or an officer's tools see it.
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from sqlmodel import select
 
 from engine.document.rendering import source_of
-from engine.store.models import DocumentRow
+from engine.store.models import BpmnTimerRow, DocumentRow
 from portal.wiring import Container
 from portal.worker import run_cycle
 from tests import pdf_tools
@@ -219,6 +221,23 @@ class TestRefusalAndStop:
         [url] = pdf_tools.qr_codes(pdf)
         assert url == f"{PUBLIC}/xac-minh?ma={code}&h={notice['content_hash']}"
         assert notice["content_hash"] in text
+
+    def test_a_supplement_never_made_stops_the_dossier_with_a_notice(
+        self, api: Api, container: Container
+    ) -> None:
+        code = api.received()
+        api.complete_step(code, "appraisal", SPECIALIST, ASK_SUPPLEMENT)
+        with container.transaction() as uow:
+            [timer] = uow.session.exec(select(BpmnTimerRow)).all()
+        api.clock.set(timer.due_at + timedelta(minutes=1))
+
+        run_cycle(container)
+
+        assert api.dossier(code, AN)["status"]["code"] == 8
+        notice = the(api, code, "stop-notice", AN)
+        assert notice["status"] == "rendered"  # the same worker cycle rendered it
+        text = pdf_tools.text(download(api, notice, AN))
+        assert "Quá thời hạn bổ sung, hoàn thiện hồ sơ theo yêu cầu mà người nộp chưa bổ sung" in text
 
 
 class TestApology:
