@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
+import threading
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from engine.clock import FixedClock
-from engine.document.kinds import Signature
+from engine.document.kinds import RenderSource, Signature
 from engine.document.rendering import RenderPolicy, claim, render_pending
 from engine.store.models import DocumentRow
 from integrations.pdf.fake import FakeRenderer
 from integrations.pdf.signing import KeyDirSigner, write_key
+from portal.app import create_app
 from portal.wiring import Container
 from tests.builders import AN, OFFICER, Api, error, ok
 from tests.integration.test_documents import the, walk_to_result
@@ -148,3 +152,38 @@ def test_officers_download_what_the_fake_renders(api: Api, fake: FakeRenderer) -
 
     assert response.content.startswith(b"%PDF-fake\nmau-01.html\n")
     assert [s.kind.value for s in fake.rendered] == ["mau-01"]
+
+
+class BlockingRenderer(FakeRenderer):
+    """Holds every render until released: shows whether anything else runs meanwhile."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started = threading.Event()
+        self.release = threading.Event()
+
+    def render(self, source: RenderSource) -> bytes:
+        """Signal the start, wait to be released (10 s at most), then render like the fake."""
+        self.started.set()
+        self.release.wait(10)
+        return super().render(source)
+
+
+def test_a_download_renders_off_the_event_loop(api: Api, container: Container) -> None:
+    code = api.received()
+    href = the(api, code, "mau-01")["href"]
+    renderer = BlockingRenderer()
+    container.renderer = renderer
+    app = create_app(container.settings, container)
+
+    async def scenario() -> tuple[int, bool, int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            download = asyncio.create_task(client.get(href, headers=api.auth(AN)))
+            assert await asyncio.to_thread(renderer.started.wait, 10)
+            health = await client.get("/api/v1/health")  # answered while the PDF is still being rendered
+            rendering = not download.done()
+            renderer.release.set()
+            return health.status_code, rendering, (await download).status_code
+
+    assert asyncio.run(scenario()) == (200, True, 200)
