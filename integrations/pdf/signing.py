@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from engine.document.kinds import Signature
+from engine.dossier.code import is_agency_id
 
 ALGORITHM = "ed25519"
 
@@ -63,8 +64,10 @@ class KeyDirSigner:
             return self._keys[agency_code]
 
     def _load(self, agency_code: str) -> Ed25519PrivateKey | None:
+        if not is_agency_id(agency_code):  # never a path outside the folder
+            return None
         path = self.folder / f"{agency_code}.pem"
-        if "/" in agency_code or not path.is_file():
+        if not path.is_file():
             return None
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
         if not isinstance(key, Ed25519PrivateKey):
