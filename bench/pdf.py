@@ -127,14 +127,14 @@ def measure(sides: dict[str, Callable[[], bytes]], rounds: int, warmup: int) -> 
             render()
         progress(f"warmed up {name}")
     times: dict[str, list[float]] = {name: [] for name in sides}
-    cpu: dict[str, float] = dict.fromkeys(sides, 0.0)
+    cpu: dict[str, list[float]] = {name: [] for name in sides}
     sizes: dict[str, int] = {}
     for i in range(rounds):
         for name, render in sides.items():
             cpu_started, started = time.process_time(), time.perf_counter()
             pdf = render()
             times[name].append(time.perf_counter() - started)
-            cpu[name] += time.process_time() - cpu_started
+            cpu[name].append(time.process_time() - cpu_started)
             sizes[name] = len(pdf)
         if (i + 1) % max(1, rounds // 5) == 0:
             progress(f"round {i + 1}/{rounds}")
@@ -144,7 +144,8 @@ def measure(sides: dict[str, Callable[[], bytes]], rounds: int, warmup: int) -> 
         report[name] = {
             "median_ms": round(statistics.median(ordered) * 1000, 1),
             "p95_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] * 1000, 1),
-            "cpu_share": round(cpu[name] / sum(samples), 3),
+            "cpu_median_ms": round(statistics.median(cpu[name]) * 1000, 1),
+            "cpu_share": round(sum(cpu[name]) / sum(samples), 3),
             "bytes": sizes[name],
         }
     return report
@@ -188,11 +189,14 @@ def main(argv: list[str] | None = None) -> int:
     }
     out = sys.stderr if args.json else sys.stdout
     print(f"\nWarm render, {args.rounds} rounds, variant {summary['variant']} (ms, wall clock)", file=out)
-    print(f"{'side':36} {'median':>8} {'p95':>8} {'× empty':>8} {'CPU/wall':>9} {'bytes':>8}", file=out)
+    print(
+        f"{'side':36} {'median':>8} {'p95':>8} {'× empty':>8} {'CPU ms':>8} {'CPU/wall':>9} {'bytes':>8}",
+        file=out,
+    )
     for name, row in report.items():
         print(
             f"{name:36} {row['median_ms']:8.1f} {row['p95_ms']:8.1f} {row['x_baseline']:8.2f} "
-            f"{row['cpu_share']:9.2f} {row['bytes']:8d}",
+            f"{row['cpu_median_ms']:8.1f} {row['cpu_share']:9.2f} {row['bytes']:8d}",
             file=out,
         )
     verdict = "MET" if summary["target_met"] else "NOT MET"
