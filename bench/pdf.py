@@ -19,8 +19,9 @@ hits every side alike:
    PDF/A-3a (tags, XMP, sRGB output intent) costs.
 
 Figures: median and p95 wall-clock milliseconds per render after warm-up (fonts, templates and the stylesheet
-loaded), and each median ÷ the baseline's median. Target: receipt ≤ 150 ms warm. A CPU/wall share below
-0.9 means another process competed for the CPU: rerun on a quiet machine before comparing runs.
+loaded), each median ÷ the baseline's median, and the median CPU milliseconds of this process per render.
+Target: receipt ≤ 150 ms warm. A CPU/wall share below 0.9 means another process competed for the CPU: rerun
+on a quiet machine before comparing runs (the CPU column is then the better estimate of a quiet core).
 """
 
 # ruff: noqa: E402  (the repository root must come first on sys.path, before the engine imports below)
@@ -205,7 +206,9 @@ def main(argv: list[str] | None = None) -> int:
     busy = [name for name, row in report.items() if row["cpu_share"] < BUSY_CPU_SHARE]
     if busy:
         print(
-            f"warning: CPU/wall below {BUSY_CPU_SHARE} for {', '.join(busy)}: the machine was busy", file=out
+            f"warning: CPU/wall below {BUSY_CPU_SHARE} for {', '.join(busy)}: the machine was busy; "
+            "the CPU ms column is what a render costs on a quiet core",
+            file=out,
         )
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
