@@ -25,6 +25,7 @@ lint: deps  ## ruff, mypy strict on engine/, import contracts
 
 bench: deps  ## benchmarks (print ratios against a baseline measured in the same run)
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/pdf.py
 	$(BIN)/python bench/residents.py
 
 bench-scan: system-deps deps  ## deadline-scan benchmark: 100k → 1M open dossiers on PostgreSQL, 20k → 200k on SQLite

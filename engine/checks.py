@@ -120,6 +120,9 @@ def check_folder(
     except DomainError:
         report.problems.append(f"không có biểu mẫu forms/{definition.form}.schema.json")
     report.problems.extend(_check_tasks(info, definition, forms))
+    result_template = forms.root / "documents" / "results" / f"{definition.slug}.html"
+    if not result_template.is_file():
+        report.problems.append(f"không có mẫu văn bản kết quả forms/documents/results/{definition.slug}.html")
     if report.problems:
         return report
     files = scenario_files(path)

@@ -82,6 +82,11 @@ class FormRegistry:
         self._validators: dict[str, Draft202012Validator] = {}
         self._groups: dict[str, RegistryGroup | None] = {}
 
+    @property
+    def root(self) -> Path:
+        """The `forms/` folder (e-form schemas, and the document templates under `documents/`)."""
+        return self._root
+
     def names(self) -> list[str]:
         """List every form name under the root, e.g. `permanent-residence`, `tasks/reception`."""
         if not self._root.is_dir():

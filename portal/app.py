@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from portal import errors, pages
-from portal.api import calendar, dossiers, ioc, procedures, residents, tasks
+from portal.api import calendar, documents, dossiers, ioc, procedures, residents, tasks
 from portal.auth import DevIdentity, TokenVerifier
 from portal.settings import Settings, get_settings
 from portal.wiring import Container, build
@@ -33,7 +33,7 @@ def create_app(
     app.state.container = container
     app.state.verifier = verifier or DevIdentity(settings)
     errors.install(app)
-    for module in (procedures, dossiers, tasks, calendar, ioc, residents):
+    for module in (procedures, dossiers, tasks, calendar, ioc, residents, documents):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")

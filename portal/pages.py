@@ -1,4 +1,4 @@
-"""HTML pages (Vietnamese first): the procedure catalogue and public tracking."""
+"""HTML pages (Vietnamese first): the procedure catalogue, public tracking and document verification."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
 from engine.dossier.code import is_dossier_code
-from engine.errors import NotFound
+from engine.errors import InvalidInput, NotFound
 from engine.usecases.queries import procedure_view, procedure_views, track
 from portal.api.deps import ContainerDep
+from portal.api.documents import verification
 
 # Autoescape everything: data shown on pages comes from citizens and uploaded procedures.
 TEMPLATES = Jinja2Templates(
@@ -64,4 +65,35 @@ def tracking(request: Request, c: ContainerDep, ma: str | None = None) -> HTMLRe
             error, status = exc.message, 404
     return TEMPLATES.TemplateResponse(
         request, "track.html", {"code": code, "result": result, "error": error}, status_code=status
+    )
+
+
+@router.get("/xac-minh", response_class=HTMLResponse)
+def verify_page(
+    request: Request,
+    c: ContainerDep,
+    ma: str | None = None,
+    h: str | None = None,
+    sha256: str | None = None,
+) -> HTMLResponse:
+    """Public verification (the QR of results and stop notices): issued by which agency, for which dossier.
+
+    With `sha256` (computed in the browser from a PDF the visitor holds; the file never leaves their
+    machine) it also says whether that file is the one issued. No personal data is shown.
+    """
+    code, content_hash = (ma or "").strip().upper(), (h or "").strip().lower()
+    file_sha = (sha256 or "").strip().lower() or None
+    result, error, status = None, None, 200
+    if code or content_hash:
+        try:
+            result = verification(c, code, content_hash, file_sha)
+        except InvalidInput as exc:
+            error, status = " ".join(f.message for f in exc.fields.values()) or exc.message, 422
+        except NotFound as exc:
+            error, status = exc.message, 404
+    return TEMPLATES.TemplateResponse(
+        request,
+        "verify.html",
+        {"code": code, "content_hash": content_hash, "sha256": file_sha, "result": result, "error": error},
+        status_code=status,
     )

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from integrations.ioc.settings import IocSettings
 from integrations.notify.settings import SmsSettings, SmtpSettings
+from integrations.pdf.settings import PdfSettings
 from integrations.residents.settings import ResidentsSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +53,8 @@ class Settings(BaseSettings):
     outbox_retention_days: int = Field(default=90, ge=1, le=3650)
     # The population database (MOTCUA_RESIDENTS_*, read by ResidentsSettings itself).
     residents: ResidentsSettings = Field(default_factory=ResidentsSettings)
+    # Printed documents (MOTCUA_PDF_*, read by PdfSettings itself); QR links start at `public_url`.
+    pdf: PdfSettings = Field(default_factory=PdfSettings)
 
     @model_validator(mode="after")
     def _production_is_strict(self) -> Settings:
@@ -65,7 +68,11 @@ class Settings(BaseSettings):
                 raise ValueError("MOTCUA_KEYCLOAK_URL is required in production.")
             if self.database_url.startswith("sqlite"):
                 raise ValueError("Production runs on PostgreSQL: set MOTCUA_DATABASE_URL.")
-            for problem in [*self.ioc.production_problems(), *self.residents.production_problems()]:
+            for problem in [
+                *self.ioc.production_problems(),
+                *self.residents.production_problems(),
+                *self.pdf.production_problems(),
+            ]:
                 raise ValueError(problem)
         return self
 

@@ -10,6 +10,8 @@ from sqlalchemy.engine import Engine
 
 from engine.clock import Clock, SystemClock
 from engine.delivery import EventSink, RetryPolicy
+from engine.document.kinds import DocumentRenderer, DocumentSigner
+from engine.document.rendering import RenderPolicy
 from engine.forms import FormRegistry
 from engine.outbox import Channel
 from engine.services import Services
@@ -19,6 +21,8 @@ from engine.workflow.spiff import SpiffRuntime
 from integrations.ioc.settings import IocSettings
 from integrations.ioc.sink import build_sink
 from integrations.notify.sinks import email_sink, sms_sink
+from integrations.pdf.renderer import WeasyRenderer
+from integrations.pdf.signing import KeyDirSigner
 from integrations.residents import build_registry
 from portal.settings import Settings
 
@@ -31,9 +35,10 @@ class Container:
     engine: Engine
     services: Services
     sink: EventSink | None = None  # built on first use: the webhook when configured, else the log
-    message_sinks: dict[Channel, EventSink] = field(
-        default_factory=dict
-    )  # e-mail and SMS, built on first use
+    # E-mail and SMS sinks, built on first use.
+    message_sinks: dict[Channel, EventSink] = field(default_factory=dict)
+    renderer: DocumentRenderer | None = None  # built on first use (WeasyPrint loads Pango)
+    signer: DocumentSigner | None = None  # from MOTCUA_PDF_SIGNING_KEYS_DIR; None: results are not signed
 
     @contextmanager
     def transaction(self) -> Iterator[UnitOfWork]:
@@ -46,6 +51,25 @@ class Container:
         close = getattr(self.services.registry, "close", None)
         if callable(close):
             close()
+
+    def document_renderer(self) -> DocumentRenderer:
+        """The PDF renderer: forms/documents templates, QR links under MOTCUA_PUBLIC_URL."""
+        if self.renderer is None:
+            self.renderer = WeasyRenderer(
+                self.settings.forms_dir / "documents", self.settings.public_url, self.settings.pdf.variant
+            )
+        return self.renderer
+
+    def document_signer(self) -> DocumentSigner | None:
+        """Signs result documents with the agency's key, when MOTCUA_PDF_SIGNING_KEYS_DIR is set."""
+        if self.signer is None and self.settings.pdf.signing_keys_dir is not None:
+            self.signer = KeyDirSigner(self.settings.pdf.signing_keys_dir)
+        return self.signer
+
+    def render_policy(self) -> RenderPolicy:
+        """Batch, lease and attempts of the rendering round, from MOTCUA_PDF_*."""
+        pdf = self.settings.pdf
+        return RenderPolicy(batch=pdf.batch, lease_seconds=pdf.lease_seconds, max_attempts=pdf.max_attempts)
 
     def ioc_sink(self) -> EventSink:
         """Where IOC events are delivered (MOTCUA_IOC_WEBHOOK_URL, or the log on the embedded default)."""

@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from engine import outbox, tally, watch
 from engine.delivery import RetryPolicy, deliver_due
+from engine.document.rendering import render_pending
 from engine.outbox import Channel
 from integrations.notify.settings import SmsSettings, SmtpSettings
 from portal.wiring import Container, retry_policy
@@ -96,12 +97,24 @@ def report_step_overruns(container: Container) -> int:
     return watch.report_step_overruns(container.engine, container.services)
 
 
+def render_documents(container: Container) -> int:
+    """Render the pending documents (receipts, supplement requests, results, ...) to PDF."""
+    return render_pending(
+        container.transaction,
+        container.document_renderer(),
+        container.services.clock,
+        container.document_signer(),
+        container.render_policy(),
+    )
+
+
 # In order: steps that write events come before the delivery, so their events leave in the same cycle.
 STEPS: Sequence[tuple[str, Step]] = (
     ("timers", wake_timers),
     ("overdue", report_overdue),
     ("near_due", report_near_due),
     ("step_overruns", report_step_overruns),
+    ("documents", render_documents),
     ("outbox", deliver_outbox),
     ("email", deliver_email),
     ("sms", deliver_sms),

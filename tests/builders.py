@@ -225,6 +225,8 @@ COUNTED = (
     "clock_pause",
     "extension",
     "outbox_event",
+    "document",
+    "register_entry",
 )
 
 

@@ -34,6 +34,9 @@ MONDAY_0900 = datetime.fromisoformat("2026-03-02T09:00:00+07:00")
 VOLATILE = (
     "resident_lookup",
     "registry_check",
+    "document",
+    "register_entry",
+    "document_sequence",
     "outbox_event",
     "submission",
     "bpmn_timer",

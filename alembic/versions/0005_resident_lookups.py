@@ -1,7 +1,7 @@
 """resident lookups: audit, registry checks, verification tasks
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-21 23:27:43.862430
 
 - `resident_lookup`: one audit row per population-database lookup (who, dossier, purpose, request id, outcome).
@@ -19,7 +19,7 @@ from alembic import op
 import engine.store.types
 
 revision: str = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Integer, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Column, Index, Integer, LargeBinary, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from engine.store.types import UTCDateTime
@@ -385,3 +385,66 @@ class RegistryCheckRow(SQLModel, table=True):
     actor_subject: str
     actor_name: str
     note: str | None = None
+
+
+class DocumentRow(SQLModel, table=True):
+    """A printed document (Mẫu 01–06, stop notice, result): the data it prints, then its PDF.
+
+    The engine writes the row (status `pending`, the data snapshot and its content hash) in the unit of work
+    of the change that caused it; a renderer outside the engine fills `content` and `sha256` later.
+    """
+
+    __tablename__ = "document"
+    __table_args__ = (
+        Index("ix_document_dossier", "dossier_id", "id"),
+        Index("ix_document_pending", "status", "lease_until"),
+        Index("ix_document_content_hash", "content_hash"),
+        Index("ix_document_agency_kind", "agency_code", "kind", "year", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int | None = Field(default=None, foreign_key="dossier.id")
+    agency_code: str = Field(foreign_key="agency.code", max_length=35)
+    kind: str = Field(max_length=20)
+    year: int
+    number: int | None = None
+    template: str
+    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    content_hash: str = Field(max_length=64)
+    status: str = Field(default="pending", max_length=10)
+    issued_at: datetime = Field(sa_type=UTCDateTime)
+    issued_by: str
+    sha256: str | None = Field(default=None, max_length=64)
+    size: int | None = None
+    content: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    rendered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    attempts: int = 0
+    last_error: str | None = None
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    signature: str | None = None
+    signature_key: str | None = None
+
+
+class DocumentSequenceRow(SQLModel, table=True):
+    """Per agency, year and series (register, Mẫu 02, ...), the last number handed out."""
+
+    __tablename__ = "document_sequence"
+
+    agency_code: str = Field(primary_key=True, max_length=35)
+    year: int = Field(primary_key=True)
+    series: str = Field(primary_key=True, max_length=20)
+    last: int = 0
+
+
+class RegisterEntryRow(SQLModel, table=True):
+    """One line of the register (Sổ theo dõi hồ sơ, Mẫu 06): per agency and year, numbered from 01."""
+
+    __tablename__ = "register_entry"
+
+    agency_code: str = Field(primary_key=True, max_length=35)
+    year: int = Field(primary_key=True)
+    number: int = Field(primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", unique=True)
+    received_at: datetime = Field(sa_type=UTCDateTime)
+    returned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    return_method: str | None = None

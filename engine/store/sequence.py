@@ -1,25 +1,37 @@
-"""Per-agency, per-day dossier sequence, unique under concurrent filing on SQLite and PostgreSQL."""
+"""Counters unique under concurrency on SQLite and PostgreSQL: dossier codes per agency and day, document
+numbers per agency, year and series (the register, Mẫu 02, ...)."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from engine.store.db import UnitOfWork
-from engine.store.models import DossierSequenceRow
+from engine.store.models import DocumentSequenceRow, DossierSequenceRow
 
 
-def next_sequence(uow: UnitOfWork, agency_code: str, day: date) -> int:
+def _bump(uow: UnitOfWork, table: Any, key: dict[str, Any]) -> int:
     """Atomically take the next number: one upsert that returns the new value (row-locked until commit)."""
-    table = DossierSequenceRow.__table__  # type: ignore[attr-defined]
     insert = pg_insert if uow.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = (
         insert(table)
-        .values(agency_code=agency_code, day=day, last=1)
-        .on_conflict_do_update(index_elements=["agency_code", "day"], set_={"last": table.c.last + 1})
+        .values(**key, last=1)
+        .on_conflict_do_update(index_elements=list(key), set_={"last": table.c.last + 1})
         .returning(table.c.last)
     )
-    value = uow.session.execute(stmt).scalar_one()
-    return int(value)
+    return int(uow.session.execute(stmt).scalar_one())
+
+
+def next_sequence(uow: UnitOfWork, agency_code: str, day: date) -> int:
+    """The next dossier sequence of an agency on a local day."""
+    table = DossierSequenceRow.__table__  # type: ignore[attr-defined]
+    return _bump(uow, table, {"agency_code": agency_code, "day": day})
+
+
+def next_number(uow: UnitOfWork, agency_code: str, year: int, series: str) -> int:
+    """The next number of a document series of an agency in a year, from 1."""
+    table = DocumentSequenceRow.__table__  # type: ignore[attr-defined]
+    return _bump(uow, table, {"agency_code": agency_code, "year": year, "series": series})

@@ -34,6 +34,7 @@ from engine.store.models import (
 from engine.store.sequence import next_sequence
 from engine.usecases.access import load_for, require_owner_or_officer, require_staff
 from engine.usecases.calendars import calendar_for
+from engine.usecases.documents import issue_apology
 from engine.usecases.progress import (
     DossierContext,
     advance,
@@ -484,6 +485,7 @@ def extend(
     )
     dossier.due_at = new_due
     arm_watch(ctx)  # a new appointment: near-due and overdue are reported again against it
+    issue_apology(ctx, row, actor, now)  # Mẫu 04
     emit(uow, EventType.EXTENDED, dossier, {"extension": _extension_view(row)}, now)
     notify.tell(
         uow,

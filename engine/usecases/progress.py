@@ -33,6 +33,7 @@ from engine.store.models import (
     WorkTaskRow,
     row_id,
 )
+from engine.usecases import documents
 from engine.usecases.calendars import calendar_for
 from engine.workflow.types import Instance, ReadyTask, WaitingTimer
 
@@ -197,6 +198,7 @@ def move_status(ctx: DossierContext, target: Status, actor: Actor, at: datetime,
         d.closed_at = at
     elif target in (Status.NOT_RECEIVED, Status.STOPPED, Status.WITHDRAWN):
         _close(ctx, at, target)
+    documents.status_moved(ctx, current, target, actor, at, note=note)  # Mẫu 01/02/03, result, stop notice
 
 
 def _start_clock(ctx: DossierContext, at: datetime) -> None:

@@ -29,6 +29,7 @@ from engine.store.models import (
 )
 from engine.usecases.access import load_for, owned_by
 from engine.usecases.calendars import calendar_for
+from engine.usecases.documents import document_view, dossier_documents
 from engine.usecases.verification import verification_view
 
 
@@ -241,7 +242,7 @@ def dossier_detail(services: Services, uow: UnitOfWork, actor: Actor, code: str)
         "deadline": deadline_view(services, uow, dossier, definition),
         "verification": verification_view(uow, dossier),
         **_timeline(uow, dossier),
-        "documents": [],
+        "documents": [document_view(row) for row in dossier_documents(uow, dossier)],
         "version": dossier.version,
     }
 

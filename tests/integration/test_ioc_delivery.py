@@ -258,6 +258,7 @@ class TestWithoutWebhook:
             "overdue",
             "near_due",
             "step_overruns",
+            "documents",
             "outbox",
             "email",
             "sms",

@@ -211,3 +211,12 @@ def test_a_path_that_does_not_exist(tmp_path: Path) -> None:
     result = check(missing)
     assert result.exit_code == 1, result.output
     assert problems_of(result) == [f"không tìm thấy thư mục {missing}"]
+
+
+def test_a_procedure_without_a_result_template_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "processes" / "household-business"
+    shutil.copytree(PROCESSES / SLUG, folder)
+
+    assert_refused(
+        check(folder), folder, "không có mẫu văn bản kết quả forms/documents/results/household-business.html"
+    )
