@@ -1,4 +1,4 @@
-"""Who is calling: bearer tokens (development identity now, Keycloak later) → Actor."""
+"""Who is calling: bearer tokens (development identity or Keycloak) or the browser session → Actor."""
 
 from __future__ import annotations
 
@@ -11,40 +11,20 @@ from typing import Annotated, Any, Protocol
 import jwt
 from fastapi import Depends, Request
 
-from engine.actor import Actor, Role
-from engine.errors import Unauthenticated
+from engine.actor import Actor, actor_from_claims
+from engine.errors import Unauthenticated, invalid_token
+from portal.sessions import session_actor
 from portal.settings import Settings
 
 
 class TokenVerifier(Protocol):
     """Turns a bearer token into an Actor or raises Unauthenticated."""
 
+    issuer: str
+
     def verify(self, token: str) -> Actor:
         """Verify signature, issuer, audience, expiry; map claims."""
         ...
-
-
-def actor_from_claims(claims: dict[str, Any]) -> Actor:
-    """The same Actor from a development token or a Keycloak token."""
-    roles = frozenset(
-        Role(r) for r in (claims.get("realm_access") or {}).get("roles", []) if r in Role._value2member_map_
-    )
-    return Actor(
-        subject=str(claims["sub"]),
-        username=str(claims.get("preferred_username") or claims["sub"]),
-        roles=roles,
-        agency=claims.get("agency"),
-        identity_number=claims.get("identity_number"),
-        full_name=claims.get("name"),
-    )
-
-
-def invalid_token(reason_en: str) -> Unauthenticated:
-    """401 with a Vietnamese message."""
-    return Unauthenticated(
-        "Phiên đăng nhập không hợp lệ hoặc đã hết hạn. Vui lòng đăng nhập lại.",
-        f"Invalid token: {reason_en}.",
-    )
 
 
 @dataclass(frozen=True)
@@ -175,12 +155,17 @@ def _bearer(request: Request) -> str | None:
 
 
 def current_actor(request: Request) -> Actor:
-    """The authenticated actor, or 401."""
+    """The authenticated actor from a bearer token or the browser session (same Actor either way), or 401."""
     token = _bearer(request)
-    if token is None:
-        raise Unauthenticated("Vui lòng đăng nhập để tiếp tục.", "Authentication required (bearer token).")
-    verifier: TokenVerifier = request.app.state.verifier
-    return verifier.verify(token)
+    if token is not None:
+        verifier: TokenVerifier = request.app.state.verifier
+        return verifier.verify(token)
+    actor = session_actor(request)
+    if actor is None:
+        raise Unauthenticated(
+            "Vui lòng đăng nhập để tiếp tục.", "Authentication required (bearer token or session)."
+        )
+    return actor
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]

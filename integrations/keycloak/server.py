@@ -69,7 +69,9 @@ def fetch(cache: Path, version: str = KEYCLOAK_VERSION, say: Callable[[str], Non
         ]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0 or not archive.exists():
-            raise KeycloakUnavailable(f"Maven could not fetch Keycloak {version}:\n{done.stdout}{done.stderr}")
+            raise KeycloakUnavailable(
+                f"Maven could not fetch Keycloak {version}:\n{done.stdout}{done.stderr}"
+            )
     say(f"Đang giải nén {archive.name}…")
     partial = cache / f".unpacking-{version}-{os.getpid()}"
     shutil.rmtree(partial, ignore_errors=True)

@@ -34,6 +34,7 @@ TABLES = {
     "procedure_version",
     "status_change",
     "submission",
+    "web_session",
     "work_task",
 }
 
