@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     keycloak_realm: str = "motcua"
     keycloak_client_id: str = "motcua-portal"  # the portal's browser login (public client, PKCE S256)
     keycloak_client_secret: str | None = None  # only when the portal's client is confidential
+    keycloak_home: Path = ROOT / "var" / "keycloak"  # `motcua keycloak fetch|up|down`: download cache and PID
     keycloak_jwks_ttl: float = Field(default=600.0, gt=0, le=86400)
     # Browser sessions (server-side rows; the cookie carries a random id only).
     session_cookie: str = "motcua_session"

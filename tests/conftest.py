@@ -24,6 +24,8 @@ from tests.builders import Api
 from tests.ioc_receiver import IocReceiver
 from tests.pg import PostgresServer
 
+pytest_plugins = ["tests.kc_fixtures"]  # the real Keycloak (tests/kc.py)
+
 # A Monday morning, inside office hours (local time).
 MONDAY_0900 = datetime.fromisoformat("2026-03-02T09:00:00+07:00")
 

@@ -100,10 +100,12 @@ class KeycloakVerifier:
         self._now = now
 
     @classmethod
-    def for_realm(cls, url: str, realm: str, audience: str, **options: Any) -> KeycloakVerifier:
+    def for_realm(
+        cls, url: str, realm: str, audience: str, *, ttl: float = 600.0, now: Callable[[], float] = time.time
+    ) -> KeycloakVerifier:
         """A verifier for `<url>/realms/<realm>` (Keycloak's fixed layout for issuer and JWKS)."""
         issuer = f"{url.rstrip('/')}/realms/{realm}"
-        return cls(issuer, audience, JwksCache(f"{issuer}/protocol/openid-connect/certs"), **options)
+        return cls(issuer, audience, JwksCache(f"{issuer}/protocol/openid-connect/certs", ttl=ttl), now=now)
 
     def claims(self, token: str, *, audience: str | None = None, typ: str = "Bearer") -> dict[str, Any]:
         """The verified claims of a token of this realm, or Unauthenticated."""
@@ -113,6 +115,13 @@ class KeycloakVerifier:
             raise invalid_token("malformed") from exc
         if header.get("alg") != ALGORITHM:
             raise invalid_token(f"algorithm {header.get('alg')!r} is not accepted")
+        try:
+            issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
+        except jwt.PyJWTError as exc:
+            raise invalid_token("malformed") from exc
+        if issuer != self.issuer:
+            # Refused before any key lookup: tokens of other realms must not make us fetch keys.
+            raise invalid_token("issuer not accepted")
         key = self.jwks.key(str(header.get("kid", "")))
         if key is None:
             raise invalid_token("unknown signing key")
