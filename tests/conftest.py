@@ -31,6 +31,7 @@ MONDAY_0900 = datetime.fromisoformat("2026-03-02T09:00:00+07:00")
 
 # Tables a test may fill, children first (agencies, procedures and the calendar stay between tests).
 VOLATILE = (
+    "web_session",
     "outbox_event",
     "submission",
     "bpmn_timer",

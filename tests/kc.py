@@ -90,14 +90,23 @@ def start_keycloak() -> RunningKeycloak:
     return RunningKeycloak(server.start(), portal_port)
 
 
-def submit_login_form(page: httpx.Response, http: httpx.Client, username: str, password: str) -> str:
-    """Fill Keycloak's real login page as a browser would; returns where Keycloak redirects to."""
+def post_login_form(page: httpx.Response, http: httpx.Client, username: str, password: str) -> httpx.Response:
+    """Fill Keycloak's real login page as a browser would; Keycloak's answer."""
     found = LOGIN_FORM.search(page.text)
     assert found, f"no Keycloak login form in: {page.text[:500]}"
+    # Keycloak marks its cookies Secure; browsers send them to http://127.0.0.1 (a secure context), httpx not.
+    jar = "; ".join(f"{c.name}={c.value}" for c in http.cookies.jar)
     answer = http.post(
         html.unescape(found.group(1)),
         data={"username": username, "password": password, "credentialId": ""},
+        headers={"Cookie": jar},
     )
+    return answer
+
+
+def submit_login_form(page: httpx.Response, http: httpx.Client, username: str, password: str) -> str:
+    """Log in on Keycloak's real login page; returns where Keycloak redirects the browser to."""
+    answer = post_login_form(page, http, username, password)
     assert answer.status_code in (302, 303), f"{answer.status_code}: {answer.text[:500]}"
     return answer.headers["location"]
 

@@ -3,7 +3,6 @@ row, CSRF on cookie writes, token refresh, logout; and one source of users (Keyc
 
 from __future__ import annotations
 
-import html
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -17,7 +16,7 @@ from engine.clock import FixedClock
 from engine.store.sessions import session_key
 from portal.wiring import Container
 from tests.builders import AN, HOAN_KIEM, OFFICER, Api, error, ok, residence_filing, row_counts
-from tests.kc import DEMO_PASSWORD, LOGIN_FORM, RunningKeycloak
+from tests.kc import DEMO_PASSWORD, RunningKeycloak, post_login_form
 
 Login = Callable[[TestClient, str], httpx.Response]
 
@@ -90,11 +89,7 @@ class TestLogin:
         start = kc_client.get("/dang-nhap", follow_redirects=False)
         with httpx.Client(timeout=30) as browser:
             page = browser.get(start.headers["location"])
-            action = LOGIN_FORM.search(page.text)
-            assert action
-            again = browser.post(
-                html.unescape(action.group(1)), data={"username": AN, "password": "sai-mat-khau"}
-            )
+            again = post_login_form(page, browser, AN, "sai-mat-khau")
 
         assert again.status_code == 200
         assert "kc-form-login" in again.text

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -51,9 +50,11 @@ def test_a_demo_users_keycloak_token_gives_the_same_actor_as_the_dev_identity(
 
 
 def test_the_development_identity_is_not_accepted_by_a_portal_that_trusts_keycloak(
-    kc_client: TestClient, auth: Callable[[str], dict[str, str]]
+    kc_client: TestClient, container: Container
 ) -> None:
-    response = kc_client.get("/api/v1/me", headers=auth("quantri"))
+    dev = DevIdentity(container.settings.model_copy(update={"dev_identity": True}))
+
+    response = kc_client.get("/api/v1/me", headers={"Authorization": f"Bearer {dev.issue_demo('quantri')}"})
 
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
