@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Debian packages MotCua needs on a machine: Python 3.11 venv support and the PostgreSQL server (tests).
+# Debian packages MotCua needs on a machine: Python 3.11 venv support, the PostgreSQL server (tests), Java 17
+# and Maven (to fetch and run Keycloak: `motcua keycloak fetch|up`), Chromium (browser tests, via Playwright).
 # Idempotent and quiet when everything is already there.
 set -euo pipefail
 
@@ -7,6 +8,9 @@ need=()
 command -v python3.11 >/dev/null 2>&1 || need+=(python3.11 python3.11-venv)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v runuser >/dev/null 2>&1 || need+=(util-linux)
+command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null 2>&1 || need+=(maven)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
@@ -15,8 +19,8 @@ if [ "${#need[@]}" -gt 0 ]; then
   fi
   echo "Installing Debian packages: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null
-  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  apt-get -o DPkg::Lock::Timeout=900 update -qq >/dev/null
+  apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   # The Debian package starts a cluster of its own; the tests start their own, so stop it.
   if command -v pg_ctlcluster >/dev/null 2>&1; then
     for c in /etc/postgresql/*/main; do
