@@ -6,7 +6,7 @@ an expired access token is refreshed behind the page.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -41,23 +41,44 @@ def log_in(page: Page, portal: LivePortal, username: str) -> None:
     page.wait_for_url(f"{portal.url}/ho-so")
 
 
+def cookie_of(context: BrowserContext) -> str:
+    """The portal's session cookie in the browser."""
+    return next((c["value"] for c in context.cookies() if c["name"] == "motcua_session"), "")
+
+
 def session_of(context: BrowserContext, engine: Engine) -> dict[str, object] | None:
     """The web_session row behind the browser's cookie, or None."""
-    value = next((c["value"] for c in context.cookies() if c["name"] == "motcua_session"), None)
     with engine.connect() as conn:
         row = conn.execute(
             text("SELECT subject, access_token FROM web_session WHERE id = :id"),
-            {"id": session_key(value or "")},
+            {"id": session_key(cookie_of(context))},
         ).first()
     return dict(row._mapping) if row else None
 
 
-def test_every_demo_user_logs_in_on_keycloaks_login_page(browser: Browser, live_portal: LivePortal) -> None:
-    for user in DEMO_USERS:
-        context = browser.new_context()
-        page = context.new_page()
+SignIn = Callable[[str], tuple[BrowserContext, Page]]
 
-        log_in(page, live_portal, user.username)
+
+@pytest.fixture
+def sign_in(browser: Browser, live_portal: LivePortal) -> Iterator[SignIn]:
+    """Log a demo user in, in a fresh browser context (closed at the end of the test)."""
+    contexts: list[BrowserContext] = []
+
+    def _sign_in(username: str) -> tuple[BrowserContext, Page]:
+        context = browser.new_context()
+        contexts.append(context)
+        page = context.new_page()
+        log_in(page, live_portal, username)
+        return context, page
+
+    yield _sign_in
+    for context in contexts:
+        context.close()
+
+
+def test_every_demo_user_logs_in_on_keycloaks_login_page(sign_in: SignIn) -> None:
+    for user in DEMO_USERS:
+        context, page = sign_in(user.username)
 
         assert page.inner_text("#username") == user.username
         assert page.inner_text("#who") == user.name
@@ -69,16 +90,12 @@ def test_every_demo_user_logs_in_on_keycloaks_login_page(browser: Browser, live_
         cookie = next(c for c in context.cookies() if c["name"] == "motcua_session")
         assert cookie["httpOnly"]
         assert cookie["sameSite"] == "Lax"
-        context.close()
 
 
 def test_logout_ends_the_keycloak_session_too(
-    browser: Browser, live_portal: LivePortal, portal_database: Engine
+    sign_in: SignIn, live_portal: LivePortal, portal_database: Engine
 ) -> None:
-    context = browser.new_context()
-    page = context.new_page()
-    log_in(page, live_portal, "nguyenvanan")
-
+    context, page = sign_in("nguyenvanan")
     signed_in = session_of(context, portal_database)
     assert signed_in
     assert signed_in["subject"]
@@ -89,20 +106,18 @@ def test_logout_ends_the_keycloak_session_too(
     page.goto(f"{live_portal.url}/ho-so")
 
     page.wait_for_selector("#kc-form-login")  # asked for the password again: no single sign-on left
-    context.close()
 
 
 def test_an_expired_access_token_is_refreshed_behind_the_page(
-    browser: Browser, live_portal: LivePortal, portal_database: Engine
+    sign_in: SignIn, live_portal: LivePortal, portal_database: Engine
 ) -> None:
-    context = browser.new_context()
-    page = context.new_page()
-    log_in(page, live_portal, "lanhdao.hoankiem")
+    context, page = sign_in("lanhdao.hoankiem")
     before = session_of(context, portal_database)
     assert before
     with portal_database.begin() as conn:
         conn.execute(
-            text("UPDATE web_session SET access_expires_at = :t"), {"t": datetime.now(UTC) - timedelta(1)}
+            text("UPDATE web_session SET access_expires_at = :t WHERE id = :id"),
+            {"t": datetime.now(UTC) - timedelta(minutes=1), "id": session_key(cookie_of(context))},
         )
 
     page.goto(f"{live_portal.url}/ho-so")
@@ -111,4 +126,3 @@ def test_an_expired_access_token_is_refreshed_behind_the_page(
     after = session_of(context, portal_database)
     assert after
     assert after["access_token"] != before["access_token"]
-    context.close()
