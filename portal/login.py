@@ -9,9 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from engine.actor import Actor
 from engine.errors import Unauthenticated
 from engine.store import sessions
-from engine.usecases.queries import visible_dossiers
+from engine.usecases.progress import ROLE_LABELS
+from engine.usecases.queries import status_view, visible_dossiers
 from integrations.keycloak.oidc import pkce_pair
 from portal.pages import TEMPLATES
 from portal.sessions import (
@@ -38,6 +40,11 @@ def safe_return(target: str | None) -> str:
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/ho-so"
     return target
+
+
+def role_names(actor: Actor) -> str:
+    """Roles as a person reads them: «Chuyên viên (specialist)»."""
+    return ", ".join(f"{ROLE_LABELS.get(r, r.value)} ({r.value})" for r in sorted(actor.roles))
 
 
 def _unavailable(request: Request) -> HTMLResponse:
@@ -144,5 +151,11 @@ def my_dossiers(request: Request) -> Response:
     container = container_of(request)
     with container.transaction() as uow:
         dossiers = visible_dossiers(uow, actor, limit=50)
-    context = {"actor": actor, "dossiers": dossiers, "csrf": request.state.web_session.csrf}
+    context = {
+        "actor": actor,
+        "roles": role_names(actor),
+        "dossiers": dossiers,
+        "status_label": lambda code: status_view(code)["label"],
+        "csrf": request.state.web_session.csrf,
+    }
     return TEMPLATES.TemplateResponse(request, "my_dossiers.html", {**context, "csrf_field": CSRF_FIELD})

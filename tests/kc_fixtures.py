@@ -12,12 +12,14 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
+from engine.clock import FixedClock
 from engine.store.db import make_engine
 from engine.store.migrate import upgrade
 from portal.app import create_app
 from portal.bootstrap import prepare
 from portal.settings import Settings
 from portal.wiring import Container, build
+from tests.builders import Api
 from tests.kc import DEMO_PASSWORD, RunningKeycloak, path_of, start_keycloak, submit_login_form
 
 
@@ -51,8 +53,21 @@ def kc_client(kc_app: FastAPI) -> TestClient:
 
 @pytest.fixture
 def kc_auth(keycloak: RunningKeycloak) -> Callable[[str], dict[str, str]]:
-    """Authorization header with a fresh Keycloak access token of a demo user (password grant)."""
-    return lambda username: {"Authorization": f"Bearer {keycloak.token(username)}"}
+    """Authorization header with a Keycloak access token of a demo user (password grant, once per test)."""
+    tokens: dict[str, str] = {}
+
+    def auth(username: str) -> dict[str, str]:
+        if username not in tokens:
+            tokens[username] = keycloak.token(username)
+        return {"Authorization": f"Bearer {tokens[username]}"}
+
+    return auth
+
+
+@pytest.fixture
+def kapi(kc_client: TestClient, kc_auth: Callable[[str], dict[str, str]], clock: FixedClock) -> Api:
+    """The API as the demo users see it, each with a real Keycloak token (tests/builders.py)."""
+    return Api(kc_client, kc_auth, clock)
 
 
 @pytest.fixture

@@ -74,6 +74,7 @@ class KeycloakLogin:
                 "nonce": nonce,
                 "code_challenge": challenge,
                 "code_challenge_method": "S256",
+                "ui_locales": "vi",  # Keycloak's pages in Vietnamese first; the page offers English
             }
         )
         return f"{self.issuer}/protocol/openid-connect/auth?{query}"

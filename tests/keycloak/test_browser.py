@@ -14,8 +14,10 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from engine.actor import Actor, Role
 from engine.store.sessions import session_key
 from portal.auth import DEMO_USERS
+from portal.login import role_names
 from tests.kc import DEMO_PASSWORD
 from tests.kc_fixtures import LivePortal
 
@@ -82,7 +84,10 @@ def test_every_demo_user_logs_in_on_keycloaks_login_page(sign_in: SignIn) -> Non
 
         assert page.inner_text("#username") == user.username
         assert page.inner_text("#who") == user.name
-        assert page.inner_text("#roles") == ", ".join(sorted(user.roles))
+        assert page.inner_text("#roles") == role_names(
+            Actor("s", user.username, frozenset(map(Role, user.roles)))
+        )
+        assert f"({user.roles[0]})" in page.inner_text("#roles")
         if user.agency:
             assert page.inner_text("#agency") == user.agency
         if user.identity_number:

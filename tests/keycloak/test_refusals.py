@@ -19,7 +19,6 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from engine.clock import FixedClock
 from integrations.keycloak.verifier import KeycloakVerifier
 from portal.app import create_app
 from portal.wiring import Container
@@ -62,19 +61,6 @@ def assemble(header: dict[str, Any], payload: dict[str, Any], signature: str) ->
 def bearer(token: str) -> dict[str, str]:
     """Authorization header."""
     return {"Authorization": f"Bearer {token}"}
-
-
-@pytest.fixture
-def kapi(kc_client: TestClient, keycloak: RunningKeycloak, clock: FixedClock) -> Api:
-    """The API as the demo users see it, each with a real Keycloak token (fetched once per test)."""
-    tokens: dict[str, str] = {}
-
-    def auth(username: str) -> dict[str, str]:
-        if username not in tokens:
-            tokens[username] = keycloak.token(username)
-        return bearer(tokens[username])
-
-    return Api(kc_client, auth, clock)
 
 
 @pytest.fixture

@@ -110,6 +110,9 @@ class TestSessionWrites:
         csrf = kc_client.get("/ho-so").text.split('name="csrf" value="')[1].split('"')[0]
         filed = kc_client.post("/api/v1/dossiers", json=residence_filing(), headers={"X-CSRF-Token": csrf})
         assert filed.status_code == 201, filed.text
+        page = kc_client.get("/ho-so").text
+        assert filed.json()["code"] in page
+        assert filed.json()["status"]["label"] in page
 
     def test_logout_without_the_csrf_token_is_refused(self, kc_client: TestClient, login: Login) -> None:
         login(kc_client, OFFICER)
@@ -204,3 +207,23 @@ def test_an_officer_created_in_keycloak_works_at_once(
     assert (me["name"], me["agency"], me["roles"]) == ("Lý Thị Hoa", HOAN_KIEM, ["officer"])
     error(api.get(f"/dossiers/{api.filed(AN)}", username), 404)  # Ba Đình's dossier is not theirs
     admin.delete_user(user_id)
+
+
+def test_expired_sessions_are_removed_when_someone_logs_in(
+    kc_client: TestClient, login: Login, container: Container
+) -> None:
+    stale = datetime.now(UTC) - timedelta(days=1)
+    with container.engine.begin() as conn:
+        for n in range(3):
+            conn.execute(
+                text(
+                    "INSERT INTO web_session (id, csrf, created_at, expires_at, subject) "
+                    "VALUES (:id, 'x', :t, :t, 'gone')"
+                ),
+                {"id": f"stale-{n}", "t": stale},
+            )
+
+    login(kc_client, OFFICER)
+
+    assert [r["subject"] for r in session_rows(container)] != []
+    assert all(r["subject"] != "gone" for r in session_rows(container))

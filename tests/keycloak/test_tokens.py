@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jwt
 import pytest
 from fastapi.testclient import TestClient
 
 from engine.actor import actor_from_claims
 from integrations.keycloak.server import REALM_FILE
+from portal.app import create_app
 from portal.auth import DEMO_USERS, DevIdentity
+from portal.settings import Settings
 from portal.wiring import Container
-from tests.builders import ok
+from tests.builders import AN, Api, error, ok
 from tests.kc import RunningKeycloak
 
 
@@ -79,3 +82,63 @@ def test_a_supervisor_in_two_agency_groups_reads_both_but_works_in_neither(keycl
     assert actor.supervised == {"H29.12.3", "H29.12.5"}
     assert actor.agency is None
     assert not actor.is_staff
+
+
+def test_with_both_identities_on_a_dev_token_claiming_keycloaks_issuer_is_refused(
+    keycloak: RunningKeycloak, container: Container
+) -> None:
+    settings = container.settings.model_copy(
+        update={"keycloak_url": keycloak.url, "dev_identity": True, "public_url": keycloak.portal_url}
+    )
+    client = TestClient(create_app(settings, container))
+    dev = DevIdentity(settings)
+    forged = dev.issue(username="quantri", roles=["admin"])
+    claims = jwt.decode(forged, options={"verify_signature": False})
+    posing = jwt.encode({**claims, "iss": f"{keycloak.url}/realms/motcua"}, dev_secret(settings), "HS256")
+
+    as_keycloak = client.get("/api/v1/me", headers={"Authorization": f"Bearer {keycloak.token('quantri')}"})
+    as_dev = client.get("/api/v1/me", headers={"Authorization": f"Bearer {forged}"})
+    posed = client.get("/api/v1/me", headers={"Authorization": f"Bearer {posing}"})
+
+    assert ok(as_keycloak)["roles"] == ok(as_dev)["roles"] == ["admin"]
+    assert error(posed, 401)["message_en"] == "Invalid token: algorithm 'HS256' is not accepted."
+
+
+def dev_secret(settings: Settings) -> str:
+    """The development identity's signing key in the test settings."""
+    assert settings.dev_secret
+    return settings.dev_secret
+
+
+def test_in_production_only_keycloak_tokens_are_accepted(
+    keycloak: RunningKeycloak, container: Container
+) -> None:
+    production = Settings(
+        env="production",
+        dev_identity=False,
+        keycloak_url=keycloak.url,
+        database_url="postgresql+psycopg://motcua@127.0.0.1:1/unused",
+        public_url="https://motcua.example.gov.vn",
+    )
+    dev = DevIdentity(container.settings.model_copy(update={"dev_identity": True}))
+    client = TestClient(create_app(production, container))
+
+    error(client.get("/api/v1/me", headers={"Authorization": f"Bearer {dev.issue_demo('quantri')}"}), 401)
+    assert ok(client.get("/api/v1/me", headers={"Authorization": f"Bearer {keycloak.token('quantri')}"}))
+    assert production.secure_cookies
+    with pytest.raises(RuntimeError, match="production"):
+        DevIdentity(production)
+
+
+def test_the_backends_service_account_has_no_role_in_motcua(
+    keycloak: RunningKeycloak, kc_client: TestClient, kapi: Api
+) -> None:
+    code = kapi.filed(AN)
+    service = keycloak.openid().token(grant_type="client_credentials")["access_token"]
+    headers = {"Authorization": f"Bearer {service}"}
+
+    assert ok(kc_client.get("/api/v1/me", headers=headers))["roles"] == []
+    assert ok(kc_client.get("/api/v1/dossiers", headers=headers)) == []
+    error(
+        kc_client.post(f"/api/v1/dossiers/{code}/receive", headers=headers, json={"decision": "accept"}), 404
+    )
