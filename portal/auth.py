@@ -37,6 +37,7 @@ class DemoUser:
     agency: str | None = None
     identity_number: str | None = None
     email: str | None = None
+    agencies: tuple[str, ...] = ()  # a supervisor of several agencies (the realm: several agency groups)
 
 
 DEMO_USERS: tuple[DemoUser, ...] = (
@@ -61,6 +62,8 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("motcua.hoankiem", "Đỗ Quang Huy", ("officer",), agency="H29.12.5"),
     DemoUser("chuyenvien.hoankiem", "Bùi Thị Mai", ("specialist",), agency="H29.12.5"),
     DemoUser("lanhdao.hoankiem", "Ngô Đức Long", ("leader",), agency="H29.12.5"),
+    DemoUser("giamsat.hoankiem", "Đinh Thị Thu", ("supervisor",), agency="H29.12.5"),
+    DemoUser("giamsat.hanoi", "Trịnh Quốc Bảo", ("supervisor",), agencies=("H29.12.3", "H29.12.5")),
     DemoUser("quantri", "Quản trị hệ thống", ("admin",)),
     DemoUser("ioc.hanoi", "Trung tâm điều hành đô thị thông minh Hà Nội", ("ioc",)),
 )
@@ -87,6 +90,7 @@ class DevIdentity:
         identity_number: str | None = None,
         name: str | None = None,
         ttl_seconds: int = 8 * 3600,
+        agencies: tuple[str, ...] = (),
     ) -> str:
         """Sign a token for a development user."""
         now = int(time.time())
@@ -103,6 +107,8 @@ class DevIdentity:
         }
         if agency:
             claims["agency"] = agency
+        if agencies:
+            claims["agencies"] = list(agencies)
         if identity_number:
             claims["identity_number"] = identity_number
         return jwt.encode(claims, self._secret, algorithm="HS256")
@@ -118,6 +124,7 @@ class DevIdentity:
             agency=user.agency,
             identity_number=user.identity_number,
             name=user.name,
+            agencies=user.agencies,
         )
 
     def verify(self, token: str) -> Actor:

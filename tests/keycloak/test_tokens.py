@@ -32,7 +32,11 @@ def test_the_realm_declares_every_demo_user_with_email_names_and_roles() -> None
         user = users[demo.username]
         assert all(user[k] for k in ("email", "firstName", "lastName")), demo.username
         assert set(demo.roles) <= set(user["realmRoles"])
-        assert ("groups" in user) == (demo.agency is not None)
+        assert user.get("groups", []) == [
+            f"/agencies/{'ba-dinh' if a == 'H29.12.3' else 'hoan-kiem'}"
+            for a in (demo.agency, *demo.agencies)
+            if a
+        ]
 
 
 @pytest.mark.parametrize("demo", DEMO_USERS, ids=lambda d: d.username)
@@ -49,6 +53,7 @@ def test_a_demo_users_keycloak_token_gives_the_same_actor_as_the_dev_identity(
     assert me["name"] == expected.full_name
     assert me["roles"] == sorted(r.value for r in expected.roles)
     assert me["agency"] == expected.agency
+    assert me["agencies"] == sorted(expected.agencies)
     assert me["identity_number"] == expected.identity_number
 
 
