@@ -114,7 +114,7 @@ def callback(
             )
         cookie = sessions.activate(uow, row, now, **values)
     response = RedirectResponse(pending.return_to or "/ho-so", 303)
-    set_cookie(response, settings, cookie, int((values["expires_at"] - now).total_seconds()))
+    set_cookie(response, settings, cookie)
     return response
 
 

@@ -31,8 +31,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def set_cookie(response: Response, settings: Settings, value: str, max_age: int) -> None:
-    """The session cookie with the flags DESIGN.md §8 asks for."""
+def set_cookie(response: Response, settings: Settings, value: str, max_age: int | None = None) -> None:
+    """The session cookie with the flags DESIGN.md §8 asks for (no max_age: kept until the browser closes;
+    the row's expiry, moved on by every refresh, decides how long the session lives)."""
     response.set_cookie(
         settings.session_cookie,
         value,

@@ -11,11 +11,12 @@ from fastapi.testclient import TestClient
 
 from engine.actor import actor_from_claims
 from integrations.keycloak.server import REALM_FILE
+from integrations.keycloak.verifier import JwksCache, KeycloakVerifier
 from portal.app import create_app
 from portal.auth import DEMO_USERS, DevIdentity
 from portal.settings import Settings
 from portal.wiring import Container
-from tests.builders import AN, Api, error, ok
+from tests.builders import AN, OFFICER, Api, error, ok
 from tests.kc import RunningKeycloak
 
 
@@ -147,3 +148,38 @@ def test_the_backends_service_account_has_no_role_in_motcua(
     error(
         kc_client.post(f"/api/v1/dossiers/{code}/receive", headers=headers, json={"decision": "accept"}), 404
     )
+
+
+def test_a_rotated_signing_key_is_fetched_once_and_old_tokens_still_pass(
+    keycloak: RunningKeycloak, container: Container
+) -> None:
+    issuer = f"{keycloak.url}/realms/motcua"
+    jwks = JwksCache(f"{issuer}/protocol/openid-connect/certs", min_refresh_interval=0)
+    client = TestClient(
+        create_app(container.settings, container, verifier=KeycloakVerifier(issuer, "motcua", jwks))
+    )
+    old = keycloak.token(OFFICER)
+    ok(client.get("/api/v1/me", headers={"Authorization": f"Bearer {old}"}))
+    admin = keycloak.admin()
+    rotated = admin.create_component(
+        {
+            "name": "rotated-in-test",
+            "providerId": "rsa-generated",
+            "providerType": "org.keycloak.keys.KeyProvider",
+            "parentId": admin.get_realm("motcua")["id"],
+            "config": {"priority": ["500"], "enabled": ["true"], "active": ["true"], "algorithm": ["RS256"]},
+        }
+    )
+    try:
+        new = keycloak.token(OFFICER)
+        assert jwt.get_unverified_header(new)["kid"] != jwt.get_unverified_header(old)["kid"]
+
+        for token in (new, new, old):
+            assert (
+                ok(client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}))["username"]
+                == OFFICER
+            )
+
+        assert jwks.fetches == 2  # the first request, then once for the new kid
+    finally:
+        admin.delete_component(rotated)
