@@ -9,12 +9,14 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from engine.clock import FixedClock
 from engine.store.sessions import session_key
-from portal.wiring import Container
+from portal.app import create_app
+from portal.wiring import Container, build
 from tests.builders import AN, HOAN_KIEM, OFFICER, Api, error, ok, residence_filing, row_counts
 from tests.kc import DEMO_PASSWORD, RunningKeycloak, post_login_form
 
@@ -227,3 +229,16 @@ def test_expired_sessions_are_removed_when_someone_logs_in(
 
     assert [r["subject"] for r in session_rows(container)] != []
     assert all(r["subject"] != "gone" for r in session_rows(container))
+
+
+def test_a_session_opened_on_one_portal_process_works_on_another(
+    kc_client: TestClient, kc_app: FastAPI, login: Login, container: Container
+) -> None:
+    login(kc_client, OFFICER)
+    other_process = TestClient(
+        create_app(container.settings, build(container.settings, engine=container.engine))
+    )
+    other_process.cookies.set("motcua_session", cookie(kc_client))
+
+    assert ok(other_process.get("/api/v1/me")) == ok(kc_client.get("/api/v1/me"))
+    assert other_process.app is not kc_app
