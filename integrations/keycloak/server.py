@@ -149,6 +149,8 @@ class KeycloakServer:
             raise KeycloakUnavailable(f"No Keycloak in {self.home}: run `motcua keycloak fetch` first.")
         imports = self.home / "data" / "import"
         imports.mkdir(parents=True, exist_ok=True)
+        for stale in imports.glob("*.json"):  # only the realms asked for this time
+            stale.unlink()
         for realm in (self.realm_file, *self.extra_realms):
             shutil.copyfile(realm, imports / realm.name)
         self.state_dir.mkdir(parents=True, exist_ok=True)
