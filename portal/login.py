@@ -23,6 +23,7 @@ from portal.sessions import (
     csrf_refused,
     live_session,
     login_of,
+    same,
     session_actor,
     set_cookie,
     token_values,
@@ -93,7 +94,7 @@ def callback(
     if (
         pending is None
         or pending.oidc_state is None
-        or not secrets.compare_digest(pending.oidc_state, state)
+        or not same(state, pending.oidc_state)
         or error
         or not code
     ):
@@ -128,7 +129,7 @@ def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
         response = RedirectResponse("/", 303)
         clear_cookie(response, settings)
         return response
-    if not secrets.compare_digest(csrf, row.csrf):
+    if not same(csrf, row.csrf):
         raise csrf_refused()
     with container.transaction() as uow:
         current = sessions.find(uow, request.cookies.get(settings.session_cookie), utcnow())

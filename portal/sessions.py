@@ -26,6 +26,11 @@ CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf"
 
 
+def same(sent: str, expected: str) -> bool:
+    """Constant-time comparison of a secret the client sent (any text) with ours."""
+    return secrets.compare_digest(sent.encode("utf-8"), expected.encode("utf-8"))
+
+
 def utcnow() -> datetime:
     """Wall-clock time: sessions follow the identity server's real token lifetimes, not the domain clock."""
     return datetime.now(UTC)
@@ -125,7 +130,7 @@ def session_actor(request: Request) -> Actor | None:
         return None
     if request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
-        if not secrets.compare_digest(sent, row.csrf):
+        if not same(sent, row.csrf):
             raise csrf_refused()
     request.state.web_session = row
     return actor_from_claims(row.claims)

@@ -119,9 +119,11 @@ class TestSessionWrites:
     def test_logout_without_the_csrf_token_is_refused(self, kc_client: TestClient, login: Login) -> None:
         login(kc_client, OFFICER)
 
-        error(
-            kc_client.post("/dang-xuat", data={"csrf": "forged"}, follow_redirects=False), 403, "CsrfRefused"
-        )
+        for forged in ("forged", "giả mạo"):
+            out = kc_client.post("/dang-xuat", data={"csrf": forged}, follow_redirects=False)
+            error(out, 403, "CsrfRefused")
+        wrong_header = kc_client.post("/api/v1/dossiers", json={}, headers={"X-CSRF-Token": "giả".encode()})
+        error(wrong_header, 403, "CsrfRefused")
 
         assert ok(kc_client.get("/api/v1/me"))["username"] == OFFICER
 
