@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: run test lint check-procedures bench bench-scan system-deps deps clean help
+.PHONY: run test lint check-procedures bench bench-scan system-deps deps keycloak clean help
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -13,7 +13,7 @@ help:  ## list targets
 run: system-deps deps  ## install what is missing, then start the portal on SQLite with demo data
 	$(BIN)/motcua serve
 
-test: system-deps deps lint  ## install what is missing, then lint, type-check and run every test
+test: system-deps deps keycloak lint  ## install what is missing, then lint, type-check and run every test
 	$(BIN)/motcua procedures check
 	$(BIN)/pytest -q -p no:cacheprovider
 
@@ -33,6 +33,9 @@ bench-scan: system-deps deps  ## deadline-scan benchmark: 100k → 1M open dossi
 
 system-deps:
 	@bash .ci/system-deps.sh
+
+keycloak: deps  ## fetch the pinned Keycloak from Maven Central once (var/keycloak, or MOTCUA_KEYCLOAK_HOME)
+	@$(BIN)/motcua keycloak fetch >/dev/null
 
 deps: $(STAMP)
 

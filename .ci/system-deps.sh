@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Debian packages MotCua needs on a machine: Python 3.11 venv support, the PostgreSQL server (tests), and for
+# Debian packages MotCua needs on a machine: Python 3.11 venv support, the PostgreSQL server (tests), for
 # the printed documents (WeasyPrint): Pango/HarfBuzz, fonts that cover Vietnamese, poppler-utils (pdftotext,
-# pdfinfo, pdftoppm) and zbar-tools (zbarimg) with which the tests read the PDFs back.
+# pdfinfo, pdftoppm) and zbar-tools (zbarimg) with which the tests read the PDFs back; Java 17 and Maven (to
+# fetch and run Keycloak: `motcua keycloak fetch|up`), Chromium (browser tests, via Playwright).
 # Idempotent and quiet when everything is already there.
 set -euo pipefail
 
@@ -13,6 +14,9 @@ for pkg in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation
   poppler-utils zbar-tools; do
   dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null | grep -q '^ii' || need+=("$pkg")
 done
+command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null 2>&1 || need+=(maven)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

@@ -83,6 +83,14 @@ class Unauthenticated(DomainError):
         super().__init__(message, message_en, code)
 
 
+def invalid_token(reason_en: str) -> Unauthenticated:
+    """401 for a bearer token or session that does not verify; the English part says why (never the token)."""
+    return Unauthenticated(
+        "Phiên đăng nhập không hợp lệ hoặc đã hết hạn. Vui lòng đăng nhập lại.",
+        f"Invalid token: {reason_en}.",
+    )
+
+
 class WorkflowError(DomainError):
     """The BPMN model or its scripts failed; carries the task and the cause."""
 

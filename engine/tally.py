@@ -24,15 +24,15 @@ from engine.store.models import DossierTallyDeltaRow, DossierTallyRow
 Cell = tuple[str, str, str]  # agency code, procedure code, deadline state
 
 
-def cells(uow: UnitOfWork, agency: str | None = None) -> dict[Cell, int]:
-    """Open dossiers per (agency, procedure, deadline state), of one agency or all; empty cells left out."""
+def cells(uow: UnitOfWork, agencies: frozenset[str] | None = None) -> dict[Cell, int]:
+    """Open dossiers per (agency, procedure, deadline state), of some agencies or all; no empty cells."""
     parts = []
     for table, amount in ((_table(DossierTallyRow), "count"), (_table(DossierTallyDeltaRow), "delta")):
         part = sa.select(
             table.c.agency_code, table.c.procedure_code, table.c.deadline_state, table.c[amount].label("n")
         )
-        if agency is not None:
-            part = part.where(table.c.agency_code == agency)
+        if agencies is not None:
+            part = part.where(table.c.agency_code.in_(sorted(agencies)))
         parts.append(part)
     both = union_all(*parts).subquery()
     query = sa.select(

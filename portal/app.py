@@ -8,9 +8,11 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from portal import errors, pages
-from portal.api import calendar, documents, dossiers, ioc, procedures, residents, tasks
-from portal.auth import DevIdentity, TokenVerifier
+from integrations.keycloak.oidc import KeycloakLogin
+from portal import errors, login, pages
+from portal.api import calendar, documents, dossiers, ioc, me, procedures, residents, tasks
+from portal.auth import TokenVerifier
+from portal.identity import build_login, build_verifier, keycloak_verifier
 from portal.settings import Settings, get_settings
 from portal.wiring import Container, build
 
@@ -19,8 +21,9 @@ def create_app(
     settings: Settings | None = None,
     container: Container | None = None,
     verifier: TokenVerifier | None = None,
+    keycloak_login: KeycloakLogin | None = None,
 ) -> FastAPI:
-    """Build the portal: JSON API under /api/v1, one error map, the identity verifier."""
+    """Build the portal: JSON API under /api/v1, HTML pages, one error map, the identities it accepts."""
     settings = settings or get_settings()
     container = container or build(settings)
     app = FastAPI(
@@ -31,11 +34,14 @@ def create_app(
         docs_url="/docs",
     )
     app.state.container = container
-    app.state.verifier = verifier or DevIdentity(settings)
+    keycloak = keycloak_verifier(settings) if verifier is None else None
+    app.state.verifier = verifier or build_verifier(settings, keycloak)
+    app.state.login = keycloak_login or build_login(settings, keycloak)
     errors.install(app)
-    for module in (procedures, dossiers, tasks, calendar, ioc, residents, documents):
+    for module in (procedures, dossiers, tasks, calendar, ioc, residents, documents, me):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(pages.router)
+    app.include_router(login.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
     @app.get("/api/v1/health", tags=["health"])

@@ -1,4 +1,4 @@
-"""Who is calling: bearer tokens (development identity now, Keycloak later) → Actor."""
+"""Who is calling: bearer tokens (development identity or Keycloak) or the browser session → Actor."""
 
 from __future__ import annotations
 
@@ -11,40 +11,20 @@ from typing import Annotated, Any, Protocol
 import jwt
 from fastapi import Depends, Request
 
-from engine.actor import Actor, Role
-from engine.errors import Unauthenticated
+from engine.actor import Actor, actor_from_claims
+from engine.errors import Unauthenticated, invalid_token
+from portal.sessions import session_actor
 from portal.settings import Settings
 
 
 class TokenVerifier(Protocol):
     """Turns a bearer token into an Actor or raises Unauthenticated."""
 
+    issuer: str
+
     def verify(self, token: str) -> Actor:
         """Verify signature, issuer, audience, expiry; map claims."""
         ...
-
-
-def actor_from_claims(claims: dict[str, Any]) -> Actor:
-    """The same Actor from a development token or a Keycloak token."""
-    roles = frozenset(
-        Role(r) for r in (claims.get("realm_access") or {}).get("roles", []) if r in Role._value2member_map_
-    )
-    return Actor(
-        subject=str(claims["sub"]),
-        username=str(claims.get("preferred_username") or claims["sub"]),
-        roles=roles,
-        agency=claims.get("agency"),
-        identity_number=claims.get("identity_number"),
-        full_name=claims.get("name"),
-    )
-
-
-def invalid_token(reason_en: str) -> Unauthenticated:
-    """401 with a Vietnamese message."""
-    return Unauthenticated(
-        "Phiên đăng nhập không hợp lệ hoặc đã hết hạn. Vui lòng đăng nhập lại.",
-        f"Invalid token: {reason_en}.",
-    )
 
 
 @dataclass(frozen=True)
@@ -57,6 +37,7 @@ class DemoUser:
     agency: str | None = None
     identity_number: str | None = None
     email: str | None = None
+    agencies: tuple[str, ...] = ()  # a supervisor of several agencies (the realm: several agency groups)
 
 
 DEMO_USERS: tuple[DemoUser, ...] = (
@@ -81,6 +62,8 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("motcua.hoankiem", "Đỗ Quang Huy", ("officer",), agency="H29.12.5"),
     DemoUser("chuyenvien.hoankiem", "Bùi Thị Mai", ("specialist",), agency="H29.12.5"),
     DemoUser("lanhdao.hoankiem", "Ngô Đức Long", ("leader",), agency="H29.12.5"),
+    DemoUser("giamsat.hoankiem", "Đinh Thị Thu", ("supervisor",), agency="H29.12.5"),
+    DemoUser("giamsat.hanoi", "Trịnh Quốc Bảo", ("supervisor",), agencies=("H29.12.3", "H29.12.5")),
     DemoUser("quantri", "Quản trị hệ thống", ("admin",)),
     DemoUser("ioc.hanoi", "Trung tâm điều hành đô thị thông minh Hà Nội", ("ioc",)),
 )
@@ -107,6 +90,7 @@ class DevIdentity:
         identity_number: str | None = None,
         name: str | None = None,
         ttl_seconds: int = 8 * 3600,
+        agencies: tuple[str, ...] = (),
     ) -> str:
         """Sign a token for a development user."""
         now = int(time.time())
@@ -123,6 +107,8 @@ class DevIdentity:
         }
         if agency:
             claims["agency"] = agency
+        if agencies:
+            claims["agencies"] = list(agencies)
         if identity_number:
             claims["identity_number"] = identity_number
         return jwt.encode(claims, self._secret, algorithm="HS256")
@@ -138,6 +124,7 @@ class DevIdentity:
             agency=user.agency,
             identity_number=user.identity_number,
             name=user.name,
+            agencies=user.agencies,
         )
 
     def verify(self, token: str) -> Actor:
@@ -175,12 +162,17 @@ def _bearer(request: Request) -> str | None:
 
 
 def current_actor(request: Request) -> Actor:
-    """The authenticated actor, or 401."""
+    """The authenticated actor from a bearer token or the browser session (same Actor either way), or 401."""
     token = _bearer(request)
-    if token is None:
-        raise Unauthenticated("Vui lòng đăng nhập để tiếp tục.", "Authentication required (bearer token).")
-    verifier: TokenVerifier = request.app.state.verifier
-    return verifier.verify(token)
+    if token is not None:
+        verifier: TokenVerifier = request.app.state.verifier
+        return verifier.verify(token)
+    actor = session_actor(request)
+    if actor is None:
+        raise Unauthenticated(
+            "Vui lòng đăng nhập để tiếp tục.", "Authentication required (bearer token or session)."
+        )
+    return actor
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -15,6 +16,7 @@ from integrations.pdf.settings import PdfSettings
 from integrations.residents.settings import ResidentsSettings
 
 ROOT = Path(__file__).resolve().parent.parent
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 class Settings(BaseSettings):
@@ -36,7 +38,13 @@ class Settings(BaseSettings):
     # Keycloak (production identity).
     keycloak_url: str | None = None
     keycloak_realm: str = "motcua"
-    keycloak_client_id: str = "motcua-portal"
+    keycloak_client_id: str = "motcua-portal"  # the portal's browser login (public client, PKCE S256)
+    keycloak_client_secret: str | None = None  # only when the portal's client is confidential
+    keycloak_home: Path = ROOT / "var" / "keycloak"  # `motcua keycloak fetch|up|down`: download cache and PID
+    keycloak_jwks_ttl: float = Field(default=600.0, gt=0, le=86400)
+    # Browser sessions (server-side rows; the cookie carries a random id only).
+    session_cookie: str = "motcua_session"
+    cookie_secure: bool | None = None  # None: Secure unless the portal is served on loopback over http
     # Deadlines.
     near_due_share: float = Field(default=0.25, gt=0, lt=1)
     timeliness_by_date: bool = True
@@ -75,6 +83,14 @@ class Settings(BaseSettings):
             ]:
                 raise ValueError(problem)
         return self
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies are Secure outside loopback (and always when the portal is served over https)."""
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        host = urlsplit(self.public_url).hostname or ""
+        return self.public_url.startswith("https://") or host not in LOOPBACK
 
 
 @lru_cache(maxsize=1)

@@ -27,6 +27,8 @@ from tests.builders import Api
 from tests.ioc_receiver import IocReceiver
 from tests.pg import PostgresServer
 
+pytest_plugins = ["tests.kc_fixtures"]  # the real Keycloak (tests/kc.py)
+
 # A Monday morning, inside office hours (local time).
 MONDAY_0900 = datetime.fromisoformat("2026-03-02T09:00:00+07:00")
 
@@ -37,6 +39,7 @@ VOLATILE = (
     "document",
     "register_entry",
     "document_sequence",
+    "web_session",
     "outbox_event",
     "submission",
     "bpmn_timer",

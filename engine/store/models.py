@@ -448,3 +448,30 @@ class RegisterEntryRow(SQLModel, table=True):
     received_at: datetime = Field(sa_type=UTCDateTime)
     returned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     return_method: str | None = None
+
+
+class WebSessionRow(SQLModel, table=True):
+    """A browser session of the portal, kept in the database so that any portal process can serve it.
+
+    `id` is the SHA-256 of the cookie value (a stolen table does not give usable cookies). A pending row
+    (`subject` None) holds the OIDC state, nonce and PKCE verifier between the redirect to Keycloak and the
+    callback; an active row holds the verified claims and the tokens for refresh and logout.
+    """
+
+    __tablename__ = "web_session"
+    __table_args__ = (Index("ix_web_session_expires", "expires_at"),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    csrf: str = Field(max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    oidc_state: str | None = Field(default=None, max_length=128)
+    nonce: str | None = Field(default=None, max_length=128)
+    code_verifier: str | None = Field(default=None, max_length=128)
+    return_to: str | None = None
+    subject: str | None = None
+    claims: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    access_token: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    access_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    refresh_token: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    id_token: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

@@ -41,11 +41,12 @@ def owned_by(actor: Actor) -> ColumnElement[bool]:
 
 
 def can_see(actor: Actor, dossier: DossierRow) -> bool:
-    """Citizens see their own dossiers; staff and supervisors see their agency's."""
+    """Citizens see their own dossiers; staff their agency's; supervisors every agency they supervise."""
     if is_owner(actor, dossier):
         return True
-    staff = actor.is_staff or actor.has(Role.SUPERVISOR)
-    return staff and actor.agency == dossier.agency_code
+    if actor.is_staff and actor.agency == dossier.agency_code:
+        return True
+    return dossier.agency_code in actor.supervised
 
 
 def load_for(uow: UnitOfWork, actor: Actor, code: str, *, lock: bool = False) -> DossierRow:

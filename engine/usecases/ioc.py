@@ -1,7 +1,7 @@
 """The operations center's side: the pull feed of events, acknowledgements, and the open-dossier summary.
 
 Who may read: the IOC's service account (role `ioc`) and administrators see everything; a supervisor sees
-only their own agency. Anyone else is refused.
+only the agencies they supervise. Anyone else is refused.
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ FEED_MAX = 500
 ALL_AGENCIES = None
 
 
-def scope_of(actor: Actor) -> str | None:
-    """The agency whose events and dossiers the actor may see; None for all of them."""
+def scope_of(actor: Actor) -> frozenset[str] | None:
+    """The agencies whose events and dossiers the actor may see; None for all of them."""
     if actor.has(Role.IOC) or actor.has(Role.ADMIN):
         return ALL_AGENCIES
-    if actor.has(Role.SUPERVISOR) and actor.agency:
-        return actor.agency
+    if actor.supervised:
+        return actor.supervised
     raise Forbidden(
         "Chỉ Trung tâm điều hành (IOC), quản trị hoặc lãnh đạo giám sát mới xem được báo cáo này.",
         "Only the operations center, an administrator or a supervisor may read this.",
@@ -50,7 +50,7 @@ def feed(uow: UnitOfWork, actor: Actor, *, after: int = 0, limit: int = 100) -> 
         OutboxEventRow.channel == Channel.IOC.value, col(OutboxEventRow.seq) > after
     )
     if agency is not ALL_AGENCIES:
-        query = query.where(OutboxEventRow.agency_code == agency)
+        query = query.where(col(OutboxEventRow.agency_code).in_(sorted(agency)))
     rows = uow.session.exec(query.order_by(col(OutboxEventRow.seq)).limit(limit)).all()
     events = [{**row.payload, "seq": row.seq, "acked": ack_view(row)} for row in rows]
     return {"events": events, "next": rows[-1].seq if rows else after}
@@ -64,7 +64,7 @@ def _visible_event(uow: UnitOfWork, actor: Actor, event_id: str, *, lock: bool =
     if lock:
         query = query.with_for_update().execution_options(populate_existing=True)
     row = uow.session.exec(query).first()
-    if row is None or (agency is not ALL_AGENCIES and row.agency_code != agency):
+    if row is None or (agency is not ALL_AGENCIES and row.agency_code not in agency):
         # Same answer for missing and not-yours, so ids of other agencies cannot be probed.
         raise NotFound(
             f"Không tìm thấy sự kiện «{event_id}».",
@@ -125,9 +125,9 @@ def _zero() -> dict[str, int]:
     return {"open": 0, **{state.value: 0 for state in COUNTED_STATES}}
 
 
-def _count(uow: UnitOfWork, agency: str | None) -> dict[tuple[str, str], dict[str, int]]:
+def _count(uow: UnitOfWork, agencies: frozenset[str] | None) -> dict[tuple[str, str], dict[str, int]]:
     counted: dict[tuple[str, str], dict[str, int]] = {}
-    for (agency_code, procedure_code, state), count in tally.cells(uow, agency).items():
+    for (agency_code, procedure_code, state), count in tally.cells(uow, agencies).items():
         counts = counted.setdefault((agency_code, procedure_code), _zero())
         counts["open"] += count
         if state in counts:

@@ -252,8 +252,10 @@ def visible_dossiers(
 ) -> list[DossierRow]:
     """A page of the dossiers the actor may see, newest first (keyset on id; index-backed)."""
     query = select(DossierRow)
-    if actor.is_staff or actor.has(Role.SUPERVISOR):
+    if actor.is_staff:
         query = query.where(DossierRow.agency_code == actor.agency)
+    elif actor.supervised:
+        query = query.where(col(DossierRow.agency_code).in_(sorted(actor.supervised)))
     elif actor.has(Role.CITIZEN):
         query = query.where(owned_by(actor))
     else:

@@ -41,6 +41,7 @@ TABLES = {
     "register_entry",
     "status_change",
     "submission",
+    "web_session",
     "work_task",
 }
 
