@@ -15,13 +15,18 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from sqlmodel import col, select
 from starlette.routing import Mount, Route
 
 from engine.clock import FixedClock
+from engine.document.kinds import DocumentKind
+from engine.store.models import DocumentRow, DossierRow
+from integrations.pdf.signing import KeyDirSigner, write_key
 from portal.settings import ROOT
 from portal.wiring import Container
 from tests.builders import (
     AN,
+    BA_DINH,
     LEADER,
     OFFICER,
     PROPOSE_APPROVE,
@@ -127,6 +132,8 @@ class World:
     appraised: str
     tasks: dict[str, str]
     event_id: str
+    document_id: int  # the receipt of `received`
+    content_hash: str
 
 
 def build_world(api: Api, container: Container) -> World:
@@ -143,7 +150,18 @@ def build_world(api: Api, container: Container) -> World:
         "leader": api.task_id(appraised, "approval"),
     }
     event_id = next(e.id for e in outbox(container) if e.subject == received)
-    return World(filed, received, appraised, tasks, event_id)
+    with container.transaction() as uow:
+        receipt = uow.session.exec(
+            select(DocumentRow)
+            .join(DossierRow, col(DossierRow.id) == DocumentRow.dossier_id)
+            .where(DossierRow.code == received, DocumentRow.kind == DocumentKind.RECEIPT.value)
+        ).one()
+    assert receipt.id is not None
+    # The agency publishes a signing key, so the public key route has something to serve.
+    keys = container.settings.data_dir / "signing-keys"
+    write_key(keys, BA_DINH)
+    container.signer = KeyDirSigner(keys)
+    return World(filed, received, appraised, tasks, event_id, receipt.id, receipt.content_hash)
 
 
 def request_for(row: Row, role: str, world: World) -> tuple[str, dict[str, Any] | None]:
@@ -154,6 +172,9 @@ def request_for(row: Row, role: str, world: World) -> tuple[str, dict[str, Any] 
         "{code}": "1.004222" if "procedures" in path else code,
         "{task_id}": world.tasks.get(role, world.tasks["officer"]),
         "{event_id}": world.event_id,
+        "{document_id}": str(world.document_id),
+        "{agency}": BA_DINH,
+        "{year}": "2026",
     }
     for name, value in values.items():
         path = path.replace(name, value)
@@ -166,10 +187,16 @@ def request_for(row: Row, role: str, world: World) -> tuple[str, dict[str, Any] 
         "/claim": {},
         "/complete": {"data": COMPLETE.get(role, {})},
         "/ack": {"note": "Đã xem"},
+        "/prefill": {"procedure": "1.004222"},
+        f"/dossiers/{code}/verify": {"method": "in_person", "note": "Đã đối chiếu thẻ căn cước bản gốc"},
+        "/control-sheet": {},
+        "/document": {},
     }
     body = next((b for suffix, b in bodies.items() if path.endswith(suffix)), None)
     if path == "/calendar/due":
         path += "?start=2026-03-02T09:00&unit=working_days&amount=7"
+    if path == "/verify":
+        path += f"?ma={world.received}&h={world.content_hash}"
     return path, body if row.method == "POST" else None
 
 

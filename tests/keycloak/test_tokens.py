@@ -8,10 +8,12 @@ from pathlib import Path
 import jwt
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from engine.actor import actor_from_claims
 from integrations.keycloak.server import REALM_FILE
 from integrations.keycloak.verifier import JwksCache, KeycloakVerifier
+from integrations.residents.settings import ResidentsSettings
 from portal.app import create_app
 from portal.auth import DEMO_USERS, DevIdentity
 from portal.settings import Settings
@@ -125,6 +127,9 @@ def test_in_production_only_keycloak_tokens_are_accepted(
         keycloak_url=keycloak.url,
         database_url="postgresql+psycopg://motcua@127.0.0.1:1/unused",
         public_url="https://motcua.example.gov.vn",
+        residents=ResidentsSettings(
+            url="https://csdl-dancu.example.gov.vn", token=SecretStr("registry-token-for-tests")
+        ),
     )
     dev = DevIdentity(container.settings.model_copy(update={"dev_identity": True}))
     client = TestClient(create_app(production, container))
