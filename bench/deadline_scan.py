@@ -98,6 +98,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
+from engine import tally
 from engine.actor import Actor, Role
 from engine.calendar import WorkingCalendar
 from engine.catalog import current_version, definition_of
@@ -165,15 +166,6 @@ EXPECTED_INDEX = {
     # Either is a bounded range: pending rows in seq order, or pending rows due by now.
     "outbox": ("outbox_event", "ix_outbox_pending_seq|ix_outbox_due"),
 }
-# What the worker's tally fold would leave after the seeding's triggers (see migration 0003): the counts,
-# rebuilt once, and no deltas, so an idle cycle does not spend itself folding a million seeded deltas.
-TALLY_REBUILD = (
-    "DELETE FROM dossier_tally_delta",
-    "DELETE FROM dossier_tally",
-    "INSERT INTO dossier_tally (agency_code, procedure_code, deadline_state, count) "
-    "SELECT agency_code, procedure_code, deadline_state, COUNT(*) FROM dossier "
-    "WHERE status IN (1, 2, 4, 5, 6) GROUP BY agency_code, procedure_code, deadline_state",
-)
 NO_TIMER = "#no-timer#"  # replace(x, NO_TIMER, NO_TIMER) leaves the instance of a clone without timer as is
 EVENT_VALUE = re.compile(r'"event_value":"[^"]*"')
 
@@ -714,9 +706,10 @@ def seed_to(backend: Backend, population: Population, target: int) -> float:
         for done, _ in enumerate(pool.map(lambda chunk: insert(*chunk), chunks), start=1):
             log(f"{backend.name}: seeded {done}/{len(chunks)} chunks ({time.perf_counter() - started:.0f} s)")
     population.clones = want
-    with backend.engine.begin() as conn:
-        for statement in TALLY_REBUILD:
-            conn.execute(text(statement))
+    # What the worker's fold would leave after the seeding's triggers, without folding a million deltas in
+    # the idle cycles that are timed.
+    with unit_of_work(backend.engine) as uow:
+        tally.rebuild(uow)
     if backend.is_pg:
         engine = make_engine(backend.url, isolation_level="AUTOCOMMIT")
         with engine.connect() as conn:

@@ -19,12 +19,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from engine.dossier.status import CITIZEN_HOLDS, Status
-from engine.outbox import Channel, agency_of, enqueue, iso, procedure_name_of
-from engine.store.db import UnitOfWork
+from engine.dossier.status import Status
+from engine.outbox import Channel, EventType, agency_of, enqueue, event_for_status, iso, procedure_name_of
+from engine.store.db import UnitOfWork, at_commit
 from engine.store.models import DossierRow
 
 TYPE_PREFIX = "vn.motcua.notice."
@@ -59,8 +58,8 @@ WITH_REASON = frozenset({Notice.SUPPLEMENT_REQUESTED, Notice.REFUSED, Notice.STO
 
 def notice_for_status(dossier: DossierRow, current: Status, target: Status) -> Notice | None:
     """The notice a status change causes, if any (called before the change's clock effects)."""
-    if target is Status.PROCESSING and current in CITIZEN_HOLDS and dossier.received_at is None:
-        return Notice.RECEIVED  # supplemented at reception: complete now, so received now
+    if event_for_status(dossier, current, target) is EventType.RECEIVED:
+        return Notice.RECEIVED  # also when supplemented at reception: complete now, so received now
     return STATUS_NOTICES.get(target)
 
 
@@ -91,13 +90,7 @@ def tell(
     uow: UnitOfWork, dossier: DossierRow, notice: Notice, at: datetime, details: dict[str, Any] | None = None
 ) -> None:
     """Queue a notice to the applicant in this unit of work; its rows are written at commit."""
-    session = uow.session
-    queue: list[_Pending] | None = session.info.get(_QUEUE)
-    if queue is None:
-        queue = session.info[_QUEUE] = []
-        event.listen(session, "before_commit", _write_pending)
-        event.listen(session, "after_rollback", _drop_pending)
-    queue.append(_Pending(dossier, notice, at, dict(details or {})))
+    at_commit(uow.session, _QUEUE, _write_pending).append(_Pending(dossier, notice, at, dict(details or {})))
 
 
 def contacts(dossier: DossierRow) -> list[tuple[Channel, str]]:
@@ -140,12 +133,8 @@ def message_data(session: Session, pending: _Pending, to: str) -> dict[str, Any]
     }
 
 
-def _write_pending(session: Session) -> None:
-    queue: list[_Pending] = session.info.get(_QUEUE) or []
-    if not queue:
-        return
-    while queue:
-        pending = queue.pop(0)
+def _write_pending(session: Session, queue: list[_Pending]) -> None:
+    for pending in queue:
         for channel, to in contacts(pending.dossier):
             enqueue(
                 session,
@@ -156,8 +145,3 @@ def _write_pending(session: Session) -> None:
                 at=pending.at,
                 dossier=pending.dossier,
             )
-
-
-def _drop_pending(session: Session) -> None:
-    queue: list[_Pending] = session.info.get(_QUEUE) or []
-    queue.clear()

@@ -22,14 +22,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete, event, text
+from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from engine.calendar import WorkingCalendar
 from engine.clock import to_local
 from engine.dossier.status import CITIZEN_HOLDS, Status
-from engine.store.db import UnitOfWork
+from engine.store.db import UnitOfWork, at_commit
 from engine.store.models import AgencyRow, DossierRow, OutboxEventRow, ProcedureVersionRow, row_id
 from engine.usecases.calendars import calendar_for
 
@@ -126,11 +126,7 @@ def emit(
     working hours), so a caller such as the deadline scan can add or override fields.
     """
     session = uow.session
-    queue: list[_Pending] | None = session.info.get(_QUEUE)
-    if queue is None:
-        queue = session.info[_QUEUE] = []
-        event.listen(session, "before_commit", _write_pending)
-        event.listen(session, "after_rollback", _drop_pending)
+    queue = at_commit(session, _QUEUE, _write_pending)
     agency = agency_of(session, dossier.agency_code)
     pending = _Pending(
         event_id=str(uuid.uuid4()),
@@ -168,15 +164,11 @@ def procedure_name_of(session: Session, dossier: DossierRow) -> str:
     return cache[version_id]
 
 
-def _write_pending(session: Session) -> None:
-    queue: list[_Pending] = session.info.get(_QUEUE) or []
-    if not queue:
-        return
+def _write_pending(session: Session, queue: list[_Pending]) -> None:
     session.flush()  # every other write first: nothing waits for a row lock while the feed lock is held
     if session.connection().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FEED_LOCK})
-    while queue:
-        pending = queue.pop(0)
+    for pending in queue:
         dossier = pending.dossier
         session.add(
             OutboxEventRow(
@@ -192,11 +184,6 @@ def _write_pending(session: Session) -> None:
             )
         )
     # The commit's own flush inserts them.
-
-
-def _drop_pending(session: Session) -> None:
-    queue: list[_Pending] = session.info.get(_QUEUE) or []
-    queue.clear()  # events of a rolled-back unit never happened
 
 
 def iso(moment: datetime | None) -> str | None:

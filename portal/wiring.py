@@ -47,10 +47,11 @@ class Container:
             yield uow
 
     def close(self) -> None:
-        """Release what the container holds open (the registry client's connections)."""
+        """Release what the container holds open: the registry client's and every sink's connections."""
         close = getattr(self.services.registry, "close", None)
         if callable(close):
             close()
+        self.close_sinks()
 
     def document_renderer(self) -> DocumentRenderer:
         """The PDF renderer: forms/documents templates, QR links under MOTCUA_PUBLIC_URL."""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, create_engine
 
@@ -97,3 +98,29 @@ def unit_of_work(engine: Engine) -> Iterator[UnitOfWork]:
         raise
     finally:
         uow.close()
+
+
+Item = TypeVar("Item")
+
+
+def at_commit(session: OrmSession, key: str, write: Callable[[OrmSession, list[Item]], None]) -> list[Item]:
+    """The session's list of items under `key`, handed to `write` when the session commits.
+
+    `write` adds the rows the items stand for, inside the committing transaction (the commit's own flush
+    inserts them); a rollback drops the items, as what they record never happened. The outbox queues its
+    events this way, so an event carries the dossier as the whole change leaves it.
+    """
+    queue: list[Item] | None = session.info.get(key)
+    if queue is None:
+        queue = session.info[key] = []
+        pending = queue
+
+        def before_commit(committing: OrmSession) -> None:
+            if pending:
+                items = list(pending)
+                pending.clear()
+                write(committing, items)
+
+        event.listen(session, "before_commit", before_commit)
+        event.listen(session, "after_rollback", lambda _session: pending.clear())
+    return queue

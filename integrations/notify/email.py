@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import smtplib
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from engine.delivery import DeliveryFailed
@@ -65,23 +64,3 @@ class SmtpSink:
         except (smtplib.SMTPException, OSError):
             self._smtp.close()
         self._smtp = None
-
-
-class MailFolderSink:
-    """The embedded default: each message written as `<data dir>/mail/<outbox id>.eml`."""
-
-    name = "mail-folder"
-
-    def __init__(self, folder: Path, settings: SmtpSettings, public_url: str) -> None:
-        self.folder = folder
-        self.settings = settings
-        self.public_url = public_url
-
-    def send(self, event: Mapping[str, Any]) -> None:
-        """Write the message; the same id overwrites the same file."""
-        message = email_message(event, sender=self.settings.sender, public_url=self.public_url)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        (self.folder / f"{event['id']}.eml").write_bytes(message.as_bytes())
-
-    def close(self) -> None:
-        """Nothing to release."""

@@ -51,33 +51,32 @@ _ENV = _environment()
 
 @dataclass(frozen=True)
 class Worded:
-    """A message in words: subject, plain paragraphs, the English line, and the SMS text."""
+    """An e-mail in words: subject, plain paragraphs, the English line, and the tracking address."""
 
     subject: str
     paragraphs: list[str]
     english: str
-    sms: str
+    track: str
+
+
+def _macro(payload: Mapping[str, Any], part: str, *args: Any) -> str:
+    """Render `<part>_<notice>`; an unknown notice is an error (the row is retried, then parked)."""
+    notice = str(payload["notice"])
+    found = getattr(_ENV.get_template("notices.j2").module, f"{part}_{notice}", None)
+    if found is None:
+        raise ValueError(f"no {part} template for notice {notice!r}")
+    return str(found(_Attrs(payload), *args)).strip()
 
 
 def word(payload: Mapping[str, Any], public_url: str) -> Worded:
-    """Render the notice's macros; an unknown notice is an error (the row is retried, then parked)."""
-    notice = str(payload["notice"])
-    module = _ENV.get_template("notices.j2").module
+    """The e-mail's words (the SMS is worded by `sms_text` alone)."""
     track = tracking_url(public_url, str(payload["dossier"]))
-    data = _Attrs(payload)
-
-    def macro(part: str, *args: Any) -> str:
-        found = getattr(module, f"{part}_{notice}", None)
-        if found is None:
-            raise ValueError(f"no {part} template for notice {notice!r}")
-        return str(found(*args)).strip()
-
-    body = macro("body", data, track)
+    body = _macro(payload, "body", track)
     return Worded(
-        subject=macro("subject", data),
+        subject=_macro(payload, "subject"),
         paragraphs=[p.strip() for p in body.split("\n\n") if p.strip()],
-        english=macro("en", data),
-        sms=macro("sms", data, track),
+        english=_macro(payload, "en"),
+        track=track,
     )
 
 
@@ -97,7 +96,7 @@ def email_message(payload: Mapping[str, Any], *, sender: str, public_url: str) -
         name=name,
         paragraphs=worded.paragraphs,
         english=worded.english,
-        track=tracking_url(public_url, str(payload["dossier"])),
+        track=worded.track,
         code=payload["dossier"],
     )
     message = EmailMessage(policy=POLICY)
@@ -122,7 +121,7 @@ def message_id(payload: Mapping[str, Any]) -> str:
 
 def sms_text(payload: Mapping[str, Any], *, public_url: str, ascii_only: bool) -> str:
     """The SMS text, unaccented when the gateway bills diacritics extra."""
-    text = word(payload, public_url).sms
+    text = _macro(payload, "sms", tracking_url(public_url, str(payload["dossier"])))
     return unaccent(text) if ascii_only else text
 
 

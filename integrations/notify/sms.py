@@ -8,9 +8,7 @@ deduplicates on it).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -69,23 +67,3 @@ class SmsGatewaySink:
     def close(self) -> None:
         """Release the connection pool."""
         self._http.close()
-
-
-class SmsFolderSink:
-    """The embedded default: each message written as `<data dir>/sms/<outbox id>.json`."""
-
-    name = "sms-folder"
-
-    def __init__(self, folder: Path, settings: SmsSettings, public_url: str) -> None:
-        self.folder = folder
-        self.settings = settings
-        self.public_url = public_url
-
-    def send(self, event: Mapping[str, Any]) -> None:
-        """Write the request the gateway would get."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        body = sms_request(event, self.settings, self.public_url)
-        (self.folder / f"{event['id']}.json").write_text(json.dumps(body, ensure_ascii=False, indent=2))
-
-    def close(self) -> None:
-        """Nothing to release."""
