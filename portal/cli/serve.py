@@ -51,7 +51,7 @@ def serve(
         )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     container = build(settings)
-    prepare(container)
+    prepare(container, demo_dossiers=True)
     embedded = settings.database_url.startswith("sqlite") if with_worker is None else with_worker
     worker = Worker(container, settings.worker_interval) if embedded else None
     thread = threading.Thread(target=worker.run, name="motcua-worker", daemon=True) if worker else None
