@@ -4,14 +4,17 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+# `make run PORT=8080 HOST=127.0.0.1`: where the portal listens; MOTCUA_PUBLIC_URL follows unless set.
+PORT = 8000
+HOST = 127.0.0.1
 
 .PHONY: run test lint check-procedures bench bench-scan system-deps deps keycloak clean help
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-run: system-deps deps  ## install what is missing, then start the portal on SQLite with demo data
-	$(BIN)/motcua serve
+run: system-deps deps  ## install what is missing, then start the portal on SQLite with demo data (PORT=8000 HOST=127.0.0.1)
+	$(BIN)/motcua serve --host $(HOST) --port $(PORT)
 
 test: system-deps deps keycloak lint  ## install what is missing, then lint, type-check and run every test
 	$(BIN)/motcua procedures check

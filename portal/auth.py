@@ -102,7 +102,12 @@ def demo_actor(username: str) -> Actor:
         raise KeyError(username)
     return actor_from_claims(
         dev_claims(
-            user.username, list(user.roles), user.agency, user.identity_number, user.name, user.agencies
+            user.username,
+            list(user.roles),
+            agency=user.agency,
+            identity_number=user.identity_number,
+            name=user.name,
+            agencies=user.agencies,
         )
     )
 

@@ -147,7 +147,7 @@ def birth_form(born: datetime) -> dict[str, Any]:
     }
 
 
-PAPERS = {
+PAPERS: dict[str, list[dict[str, Any]]] = {
     RESIDENCE: [{"key": "ct01", "count": 1}, {"key": "residence_proof", "count": 1}],
     BIRTH: [{"key": "declaration"}, {"key": "birth_certificate"}, {"key": "applicant_id"}],
 }
