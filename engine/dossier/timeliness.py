@@ -1,4 +1,4 @@
-"""Timeliness (DOMAIN.md §6): early / on time / late for finished dossiers and steps; state of open ones."""
+"""Timeliness (docs/domain.md §6): early / on time / late of finished dossiers and steps; open ones' state."""
 
 from __future__ import annotations
 

@@ -414,7 +414,7 @@ def supplement(
     return dossier
 
 
-EXTENSION_NOTICE = timedelta(hours=8)  # DOMAIN.md §4.4: at least one working day before the due time
+EXTENSION_NOTICE = timedelta(hours=8)  # docs/domain.md §4.4: at least one working day before the due time
 
 
 def extend(
