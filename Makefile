@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 PORT = 8000
 HOST = 127.0.0.1
 
-.PHONY: run test lint check-procedures bench bench-scan system-deps deps keycloak clean help
+.PHONY: run test lint check-procedures bench bench-scan bench-portal system-deps deps keycloak clean help
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -33,6 +33,9 @@ bench: deps  ## benchmarks (print ratios against a baseline measured in the same
 
 bench-scan: system-deps deps  ## deadline-scan benchmark: 100k → 1M open dossiers on PostgreSQL, 20k → 200k on SQLite
 	$(BIN)/python bench/deadline_scan.py
+
+bench-portal: system-deps deps  ## portal pages over HTTP vs a trivial endpoint, 1 and 10 users, 1k → 10k dossiers (BACKEND=pg)
+	$(BIN)/python bench/portal.py --backend $(or $(BACKEND),sqlite)
 
 system-deps:
 	@bash .ci/system-deps.sh
