@@ -18,9 +18,10 @@ What it does:
    there, a development bearer token.
 4. **Measured**, at each concurrency (`--users`, default 1 and 10 simultaneous users), in interleaved rounds
    so that machine load hits every endpoint alike: the trivial endpoint `GET /api/v1/health` (the baseline),
-   the catalogue `/thu-tuc`, the e-form `/thu-tuc/1.004222/nop` (the procedure page `/thu-tuc/1.004222` until
-   the filing page exists), "Hồ sơ của tôi" `/ho-so`, and the work list `/cong-viec`. A page that answers
-   404 is skipped with a note.
+   the catalogue `/thu-tuc`, the e-form (the first step of a permanent-residence draft the bench starts once
+   from `/thu-tuc/1.004222/nop`, prefilled from the population database; without the filing pages, the filing
+   page itself or the procedure page `/thu-tuc/1.004222`), "Hồ sơ của tôi" `/ho-so`, and the work list
+   `/cong-viec`. A page that answers 404 is skipped with a note.
 5. **Grown**: the server is stopped, the agency grown from `--small` (1,000) to `--large` (10,000) dossiers,
    the server started again and everything measured again.
 
@@ -75,18 +76,24 @@ SERVE = ROOT / ".venv" / "bin" / "motcua"
 
 @dataclass(frozen=True)
 class Endpoint:
-    """One thing to time: a path, who asks, and the path to try when the first answers 404."""
+    """One thing to time: a path, who asks, and the path to try when the first answers 404.
+
+    With `draft`, `path` is the filing page: the bench starts one draft there (POST, as the citizen's browser
+    does) and times the e-form's first step it is sent to; without the filing pages, the path, then the
+    fallback.
+    """
 
     name: str
     path: str
     user: str | None = None
     fallback: str | None = None
+    draft: bool = False
 
 
 ENDPOINTS = (
     Endpoint("trivial", "/api/v1/health"),
     Endpoint("catalogue", "/thu-tuc"),
-    Endpoint("e-form", "/thu-tuc/1.004222/nop", CITIZEN, "/thu-tuc/1.004222"),
+    Endpoint("e-form", "/thu-tuc/1.004222/nop", CITIZEN, "/thu-tuc/1.004222", draft=True),
     Endpoint("Hồ sơ của tôi", "/ho-so", CITIZEN),
     Endpoint("work list", "/cong-viec", SPECIALIST),
 )
@@ -223,7 +230,8 @@ def resolve(base: str, settings: Settings, notes: list[str]) -> list[Target]:
             cookies, headers, _ = credentials.get(endpoint.user or "", ({}, {}, ""))
             answers: list[str] = []
             chosen = None
-            for path in [p for p in (endpoint.path, endpoint.fallback) if p]:
+            step = start_draft(client, endpoint.path, cookies, headers, answers) if endpoint.draft else None
+            for path in [p for p in (step, endpoint.path, endpoint.fallback) if p]:
                 response = client.get(path, cookies=cookies, headers=headers)
                 if response.status_code == 200:
                     chosen = path
@@ -237,6 +245,23 @@ def resolve(base: str, settings: Settings, notes: list[str]) -> list[Target]:
             if answers:
                 notes.append(f"{'; '.join(answers)}: timed {chosen} instead")
     return targets
+
+
+def start_draft(
+    client: httpx.Client, page: str, cookies: dict[str, str], headers: dict[str, str], answers: list[str]
+) -> str | None:
+    """Start a filing at Ba Đình from the filing page; the path of the e-form's first step, else None."""
+    form = client.get(page, cookies=cookies, headers=headers)
+    found = CSRF.search(form.text) if form.status_code == 200 else None
+    if not found:
+        return None
+    data = {"agency": scan.BA_DINH, "csrf": found.group(1) or found.group(2)}
+    started = client.post(page, data=data, cookies=cookies, headers=headers)
+    where = started.headers.get("location", "")
+    if started.status_code == 303 and "/buoc/" in where:
+        return httpx.URL(where).path
+    answers.append(f"POST {page} answered {started.status_code}" + (f" → {where}" if where else ""))
+    return None
 
 
 def timed_requests(base: str, target: Target, users: int, per_user: int) -> list[float]:
