@@ -432,6 +432,11 @@ def summarize(
     }
 
 
+def shown(path: str) -> str:
+    """A path as the report prints it: a draft's random id as `{draft}`."""
+    return re.sub(r"/nop/[^/]+/buoc/", "/nop/{draft}/buoc/", path)
+
+
 def report(summary: dict[str, Any], out: TextIO) -> None:
     """Human-readable figures and one MET / NOT MET line per target."""
 
@@ -445,11 +450,12 @@ def report(summary: dict[str, Any], out: TextIO) -> None:
     )
     for label, size in summary["sizes"].items():
         say(f"\n{label}: {size['agency_dossiers']:,} dossiers at Ba Đình (H29.12.3)")
-        say(f"  {'endpoint':<40} {'users':>5} {'p50 ms':>9} {'p95 ms':>9} {'×p50':>6} {'×p95':>6} {'n':>6}")
+        say(f"  {'endpoint':<48} {'users':>5} {'p50 ms':>9} {'p95 ms':>9} {'×p50':>6} {'×p95':>6} {'n':>6}")
         for users, table in size["users"].items():
             for name, row in table.items():
+                label = f"{name} {shown(row['path'])}"
                 say(
-                    f"  {name + ' ' + row['path']:<40} {users:>5} {row['p50_ms']:9.2f} {row['p95_ms']:9.2f} "
+                    f"  {label:<48} {users:>5} {row['p50_ms']:9.2f} {row['p95_ms']:9.2f} "
                     f"{row['ratio_p50']:6.2f} {row['ratio_p95']:6.2f} {row['requests']:6d}"
                 )
     for users, value in summary["work_list_growth"].items():
