@@ -241,7 +241,12 @@ def file_dossier(
         status=int(Status.NEW),
         owner_subject=actor.subject if cmd.channel == "online" else None,
         applicant_name=str(applicant["full_name"]),
-        applicant_id_number=applicant.get("identity_number"),
+        # Whose dossier it is (engine/usecases/access.py): online, the filer's number as the identity provider
+        # verified it (a number merely typed by an account without one proves nothing); at the counter or by
+        # post, the applicant's number as the officer checked it against their papers.
+        applicant_id_number=(
+            actor.identity_number if cmd.channel == "online" else applicant.get("identity_number")
+        ),
         applicant=applicant,
         form=form,
         papers=papers,
