@@ -95,3 +95,11 @@ class TestProcedurePage:
     def test_an_unknown_code_is_not_found(self, container: Container) -> None:
         with container.transaction() as uow, pytest.raises(NotFound):
             procedure_page(container.services, uow, "9.999999")
+
+
+class TestApi:
+    def test_the_api_searches_the_same_way(self, api: Api) -> None:
+        assert [p["code"] for p in api.get("/procedures", q="dang ky thuong tru").json()] == [RESIDENCE]
+        assert [p["code"] for p in api.get("/procedures", field="Hộ tịch").json()] == [BIRTH]
+        assert api.get("/procedures", q="không có").json() == []
+        assert [p["code"] for p in api.get("/procedures").json()] == [BIRTH, RESIDENCE]
