@@ -193,3 +193,8 @@ def procedure_page(services: Services, uow: UnitOfWork, code: str) -> dict[str, 
         ],
         "citizen_step": Role.CITIZEN in definition.lanes.values(),
     }
+
+
+def procedure_names(uow: UnitOfWork) -> dict[str, str]:
+    """Code → name of every current procedure (for lists that hold only codes, such as drafts)."""
+    return {v.code: v.name for v in current_versions(uow)[:CATALOGUE_LIMIT]}

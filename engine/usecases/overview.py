@@ -16,7 +16,7 @@ from engine.store.db import UnitOfWork
 from engine.store.models import AgencyRow, DossierRow, ProcedureVersionRow
 from engine.usecases.access import is_owner, load_for
 from engine.usecases.calendars import calendar_for
-from engine.usecases.queries import dossier_detail, visible_dossiers
+from engine.usecases.queries import dossier_detail, status_view, visible_dossiers
 
 PAGE_SIZE = 20
 
@@ -28,7 +28,7 @@ class DossierLine:
     code: str
     procedure: str
     agency: str
-    status: Status
+    status: dict[str, Any]  # code, label, label_en (queries.status_view)
     current_step: str | None
     current_holder: str | None
     filed_at: datetime
@@ -92,7 +92,7 @@ def dossier_page(
                 code=row.code,
                 procedure=version.name if version else row.procedure_code,
                 agency=agency.name if agency else row.agency_code,
-                status=Status(row.status),
+                status=status_view(row.status),
                 current_step=row.current_step,
                 current_holder=row.current_holder,
                 filed_at=row.filed_at,

@@ -41,7 +41,7 @@ class TestMyDossiers:
         received = rest.lines[0]
         assert received.procedure == "Đăng ký thường trú"
         assert received.agency == "UBND phường Ba Đình"
-        assert received.status is Status.PROCESSING
+        assert received.status["code"] == Status.PROCESSING
         assert received.current_step == "Thẩm định hồ sơ"
         assert received.time_left.state is OpenState.ON_TRACK
         assert received.time_left.amount == 5  # 7 working days less Monday 09:30 → Wednesday 09:30
