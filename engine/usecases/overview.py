@@ -27,6 +27,7 @@ class DossierLine:
 
     code: str
     procedure: str
+    procedure_en: str
     agency: str
     status: dict[str, Any]  # code, label, label_en (queries.status_view)
     current_step: str | None
@@ -91,6 +92,7 @@ def dossier_page(
             DossierLine(
                 code=row.code,
                 procedure=version.name if version else row.procedure_code,
+                procedure_en=definition_of(version).name_en if version else row.procedure_code,
                 agency=agency.name if agency else row.agency_code,
                 status=status_view(row.status),
                 current_step=row.current_step,
@@ -121,6 +123,7 @@ def dossier_overview(services: Services, uow: UnitOfWork, actor: Actor, code: st
     calendar = calendar_for(uow, dossier.agency_code)
     return {
         **detail,
+        "procedure": {**detail["procedure"], "name_en": definition.name_en},
         "time_left": dossier_time_left(calendar, services.clock.now(), dossier),
         "actions": allowed_actions(actor, dossier),
         "clock_policy": definition.clock.value,

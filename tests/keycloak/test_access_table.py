@@ -66,13 +66,7 @@ PAGES = {
     ("GET", "/auth/callback"): 401,
     ("POST", "/dang-xuat"): 303,
 }
-SIGNED_IN_PAGES = {
-    "/ho-so",
-    "/tai-khoan",
-    "/ho-so/{code}",
-    "/ho-so/{code}/rut-ho-so",
-    "/van-ban/{document_id}",
-}
+SIGNED_IN_PAGES = {"/ho-so", "/tai-khoan"}
 
 
 @dataclass(frozen=True)
@@ -247,6 +241,10 @@ def kapi_world(
     """The world, built with the same Keycloak tokens."""
     api = Api(kc_client, lambda user: {"Authorization": f"Bearer {tokens[user]}"}, clock)
     return api, build_world(api, container)
+
+
+# The citizen's dossier pages (portal/pages/citizen.py).
+SIGNED_IN_PAGES |= {"/ho-so/{code}", "/ho-so/{code}/rut-ho-so", "/van-ban/{document_id}"}
 
 
 @pytest.mark.parametrize(

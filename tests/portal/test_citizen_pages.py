@@ -8,8 +8,10 @@ from portal.wiring import Container
 from tests.builders import (
     AN,
     APPLICANT_BINH,
+    ASK_SUPPLEMENT,
     BINH,
     OFFICER,
+    SPECIALIST,
     Api,
     ok,
     residence_filing,
@@ -90,6 +92,18 @@ class TestOneDossier:
         assert "Đang xử lý" in text
         assert 'href="/van-ban/' in text  # the receipt (Mẫu 01) as a PDF
         assert f'action="/ho-so/{code}/rut-ho-so"' in text
+
+    def test_asked_for_a_supplement_the_page_links_to_it(self, api: Api, browse: Browse) -> None:
+        code = api.received()
+        api.at("2026-03-03T09:30")
+        api.complete_step(code, "appraisal", SPECIALIST, ASK_SUPPLEMENT)
+
+        text = browse(AN).get(f"/ho-so/{code}").text
+
+        assert "Yêu cầu bổ sung giấy tờ" in text
+        assert f'href="/ho-so/{code}/bo-sung"' in text
+        assert "Tạm dừng, còn" in text  # the clock stopped, with what is left
+        assert "Tạm dừng tính thời gian" in text  # the pause in the deadline's explanation
 
     def test_another_citizens_dossier_is_the_404_page(self, api: Api, browse: Browse) -> None:
         code = filed_by_binh(api)
