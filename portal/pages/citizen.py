@@ -18,6 +18,7 @@ from engine.usecases import dossiers as uc
 from engine.usecases.catalogue import procedure_names
 from engine.usecases.overview import dossier_overview, dossier_page
 from portal.api.deps import ContainerDep
+from portal.api.params import MAX_ID
 from portal.i18n import current_locale
 from portal.web import CsrfForm, FormErrors, environment, render, require
 from portal.wiring import Container
@@ -37,10 +38,14 @@ environment.filters["decimal"] = decimal
 
 
 @router.get("/ho-so", response_class=HTMLResponse)
-def my_dossiers(request: Request, c: ContainerDep, actor: SignedIn, truoc: int | None = None) -> HTMLResponse:
-    """The dossiers the signed-in person may see (their own, or their agency's), newest first, by pages."""
+def my_dossiers(request: Request, c: ContainerDep, actor: SignedIn, truoc: str = "") -> HTMLResponse:
+    """The dossiers the signed-in person may see (their own, or their agency's), newest first, by pages.
+
+    `truoc` is the keyset cursor of "Trang sau"; one that is not a row id simply starts from the first page.
+    """
+    before = row_id(truoc)
     with c.transaction() as uow:
-        page = dossier_page(c.services, uow, actor, before=truoc)
+        page = dossier_page(c.services, uow, actor, before=before)
         # Drafts (hồ sơ đang soạn): the filing area's `list_drafts(uow, actor)` goes here, one line.
         drafts: list[Any] = []
         names = procedure_names(uow) if drafts else {}
@@ -49,7 +54,7 @@ def my_dossiers(request: Request, c: ContainerDep, actor: SignedIn, truoc: int |
         "drafts": drafts,
         "procedure_names": names,
         "staff": actor.is_staff or bool(actor.supervised),
-        "first_page": truoc is not None,
+        "first_page": before is not None,
     }
     return render(request, "citizen/dossiers.html", context)
 
@@ -82,9 +87,17 @@ def withdraw_form(code: str, request: Request, c: ContainerDep, actor: SignedIn)
     return _dossier(request, c, actor, code, template="citizen/withdraw.html", confirm=False)
 
 
+def row_id(text: str) -> int | None:
+    """A row id from a URL (a positive integer a database column holds), or None."""
+    if not (0 < len(text) <= 10 and text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None
+
+
 def _version(form: CsrfForm) -> int | None:
     raw = form.get("version")
-    return int(raw) if isinstance(raw, str) and raw.isdigit() else None
+    return row_id(raw) if isinstance(raw, str) else None
 
 
 @router.post("/ho-so/{code}/rut-ho-so", response_class=HTMLResponse)
@@ -126,13 +139,16 @@ def withdraw(code: str, request: Request, c: ContainerDep, actor: SignedIn, form
 
 
 @router.get("/van-ban/{document_id}", response_class=Response)
-async def document(document_id: int, c: ContainerDep, actor: SignedIn) -> Response:
+async def document(document_id: str, c: ContainerDep, actor: SignedIn) -> Response:
     """A document's PDF for whoever may see its dossier (the Vietnamese 404 page for anyone else)."""
+    number = row_id(document_id)
+    if number is None:
+        raise rendering.not_found(0)
     pdf = await run_in_threadpool(
         rendering.download,
         c.transaction,
         actor,
-        document_id,
+        number,
         c.document_renderer(),
         c.services.clock,
         signer=c.document_signer(),

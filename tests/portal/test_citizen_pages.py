@@ -222,3 +222,17 @@ def test_the_english_page_is_in_english(api: Api, browse: Browse) -> None:
 
     assert "Time left" in page.text
     assert "7 working days left" in page.text
+
+
+def test_odd_cursors_and_ids_in_the_address_are_harmless(api: Api, browse: Browse) -> None:
+    code = api.filed()
+    client = browse(AN)
+
+    for cursor in ("99999999999999999999", "abc", "²", "-1"):
+        page = client.get("/ho-so", params={"truoc": cursor})
+        assert page.status_code == 200, cursor
+        assert code in page.text
+    for document_id in ("99999999999999999999", "x", "0"):
+        page = client.get(f"/van-ban/{document_id}")
+        assert page.status_code == 404, document_id
+        assert page.headers["content-type"].startswith("text/html")
