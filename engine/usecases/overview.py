@@ -127,5 +127,6 @@ def dossier_overview(services: Services, uow: UnitOfWork, actor: Actor, code: st
         "time_left": dossier_time_left(calendar, services.clock.now(), dossier),
         "actions": allowed_actions(actor, dossier),
         "clock_policy": definition.clock.value,
+        "deadline_rule": definition.public()["deadline"],  # amount, unit, cut-off: worded by the page
         "status_code": Status(dossier.status),
     }

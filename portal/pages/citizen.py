@@ -19,22 +19,12 @@ from engine.usecases.catalogue import procedure_names
 from engine.usecases.overview import dossier_overview, dossier_page
 from portal.api.deps import ContainerDep
 from portal.api.params import MAX_ID
-from portal.i18n import current_locale
-from portal.web import CsrfForm, FormErrors, environment, render, require
+from portal.web import CsrfForm, FormErrors, render, require
 from portal.wiring import Container
 
 router = APIRouter(include_in_schema=False)
 
 SignedIn = Annotated[Actor, Depends(require())]
-
-
-def decimal(value: float) -> str:
-    """A number as the reader writes it: "1,5" in Vietnamese, "1.5" in English; no trailing zeros."""
-    text = f"{value:g}"
-    return text if current_locale() == "en" else text.replace(".", ",")
-
-
-environment.filters["decimal"] = decimal
 
 
 @router.get("/ho-so", response_class=HTMLResponse)

@@ -13,9 +13,19 @@ from engine.usecases.catalogue import CatalogueQuery, most_used, procedure_page,
 from engine.usecases.queries import track
 from portal.api.deps import ContainerDep
 from portal.api.documents import verification
-from portal.web import FormErrors, render
+from portal.i18n import current_locale
+from portal.web import FormErrors, environment, render
 
 router = APIRouter(include_in_schema=False)
+
+
+def decimal(value: float) -> str:
+    """A number as the reader writes it: "1,5" in Vietnamese, "1.5" in English; no trailing zeros."""
+    text = f"{value:g}"
+    return text if current_locale() == "en" else text.replace(".", ",")
+
+
+environment.filters["decimal"] = decimal  # deadlines and time left (public and citizen pages)
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -222,6 +222,9 @@ def test_the_english_page_is_in_english(api: Api, browse: Browse) -> None:
 
     assert "Time left" in page.text
     assert "7 working days left" in page.text
+    assert '<dd class="govuk-summary-list__value">7 working days</dd>' in page.text  # the legal deadline
+    assert "Being processed" in page.text  # the status, in the summary and the timeline
+    assert "On time" in page.text  # where it stands (base.po words «Trong hạn» so)
 
 
 def test_odd_cursors_and_ids_in_the_address_are_harmless(api: Api, browse: Browse) -> None:
