@@ -16,6 +16,7 @@ from sqlmodel import col, select
 
 from engine.actor import Actor, Role
 from engine.catalog import current_version, definition_of
+from engine.document.kinds import DocumentKind
 from engine.dossier.checklist import (
     ACCEPT,
     ChecklistVerdict,
@@ -25,7 +26,7 @@ from engine.dossier.checklist import (
 )
 from engine.dossier.status import Status
 from engine.errors import Conflict, FieldError, Forbidden, InvalidInput
-from engine.procedure import ProcedureDefinition
+from engine.procedure import Paper, ProcedureDefinition
 from engine.services import Services
 from engine.store.db import UnitOfWork
 from engine.store.models import (
@@ -36,7 +37,9 @@ from engine.store.models import (
     WorkTaskRow,
 )
 from engine.usecases.access import load_for, require_staff
+from engine.usecases.documents import latest_of
 from engine.usecases.dossiers import FileDossier, receive
+from engine.usecases.queries import dossier_detail
 from engine.usecases.residents import Transaction, file_verified
 from engine.usecases.tasks import complete
 from engine.usecases.verification import OUTCOME_LABELS, Outcome
@@ -202,6 +205,40 @@ def checklist_defaults(definition: ProcedureDefinition, dossier: DossierRow | No
                 str(entry.get("copies") or paper.copies), str(entry.get("note") or "")
             )
     return answers
+
+
+@dataclass(frozen=True)
+class CounterView:
+    """One dossier as the counter sees it: its detail, the procedure's papers, the checklist to start from."""
+
+    detail: dict[str, Any]  # engine/usecases/queries.py dossier_detail
+    papers: list[Paper]
+    checklist: dict[str, PaperCheck]
+    check: RegistryState
+    version: int
+    receipt_id: int | None  # Mẫu 01, once received
+
+
+def counter_view(services: Services, uow: UnitOfWork, actor: Actor, code: str) -> CounterView:
+    """What the officer needs to receive (or return) one dossier of their agency."""
+    dossier = counter_dossier(uow, actor, code)
+    definition = definition_for(uow, dossier)
+    receipt = latest_of(uow, DocumentKind.RECEIPT, dossier_id=dossier.id)
+    return CounterView(
+        detail=dossier_detail(services, uow, actor, code),
+        papers=list(definition.papers),
+        checklist=checklist_defaults(definition, dossier),
+        check=registry_state(uow, dossier),
+        version=dossier.version,
+        receipt_id=receipt.id if receipt else None,
+    )
+
+
+def receipt_id(uow: UnitOfWork, actor: Actor, code: str) -> int | None:
+    """The id of the dossier's receipt (Mẫu 01), for the officer of its agency."""
+    dossier = counter_dossier(uow, actor, code)
+    receipt = latest_of(uow, DocumentKind.RECEIPT, dossier_id=dossier.id)
+    return receipt.id if receipt else None
 
 
 @dataclass
