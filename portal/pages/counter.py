@@ -192,7 +192,7 @@ def _lookup(request: Request, c: Container, actor: Actor, procedure: str, number
         return _filing_page(
             request, c, procedure=procedure, identity_number=number, errors=errors, status_code=422
         )
-    except Unavailable as exc:
+    except (Unavailable, Conflict) as exc:  # the registry did not answer, or the form takes nothing from it
         return _filing_page(
             request, c, procedure=procedure, applicant={"identity_number": number}, notice=exc.message
         )
@@ -243,6 +243,12 @@ def _file(
 
 
 # --- the checklist, from a posted form ---------------------------------------------------------------
+
+
+def posted_papers(data: Mapping[str, str]) -> list[str]:
+    """The paper keys a posted checklist answers (the engine says which papers are missing or unknown)."""
+    keys = [name.split(".")[1] for name in data if name.startswith("checklist.") and name.count(".") == 2]
+    return list(dict.fromkeys(keys))
 
 
 def parse_checklist(data: Mapping[str, str], keys: list[str]) -> dict[str, PaperCheck]:
@@ -330,9 +336,7 @@ def dossier(
 def receive(request: Request, c: ContainerDep, actor: Officer, code: str, posted: CsrfForm) -> Response:
     """Accept, ask for a supplement or refuse, from the checklist; the engine says which follows from it."""
     data = {k: v for k, v in posted.items() if isinstance(v, str)}
-    with c.transaction() as uow:
-        keys = [p.key for p in uc.counter_view(c.services, uow, actor, code).papers]
-    checklist = parse_checklist(data, keys)
+    checklist = parse_checklist(data, posted_papers(data))
     decision = data.get("decision", "")
     cmd = uc.Reception(
         decision=decision,

@@ -7,6 +7,7 @@ import re
 import httpx
 from fastapi.testclient import TestClient
 
+from integrations.residents.simulator import FaultMode, FaultRule, Simulator
 from portal.wiring import Container
 from tests import pdf_tools
 from tests.builders import (
@@ -309,6 +310,34 @@ class TestCounterFiling:
         assert 'href="#f-checklist-birth_certificate-received"' in page.text
         assert row_counts(container)["dossier"] == before["dossier"]
 
+    def test_with_the_registry_down_the_officer_types_the_form_in(
+        self, browse: Browse, residents_sim: Simulator
+    ) -> None:
+        residents_sim.add_fault(FaultRule(FaultMode.ERROR))
+
+        page = post_page(
+            browse(OFFICER),
+            "/mot-cua/nop-truc-tiep",
+            "/mot-cua/nop-truc-tiep",
+            {"procedure": "1.001193", "identity_number": "001092034519", "action": "lookup"},
+        )
+
+        assert page.status_code == 200
+        assert 'id="lookup-notice"' in page.text
+        assert 'name="form.child.full_name"' in page.text
+        assert 'value="001092034519"' in page.text
+
+    def test_an_unknown_number_is_an_error_on_the_field(self, browse: Browse) -> None:
+        page = post_page(
+            browse(OFFICER),
+            "/mot-cua/nop-truc-tiep",
+            "/mot-cua/nop-truc-tiep",
+            {"procedure": "1.001193", "identity_number": "12345", "action": "lookup"},
+        )
+
+        assert page.status_code == 422
+        assert 'href="#f-identity_number"' in page.text
+
 
 class TestResults:
     def test_a_finished_dossier_is_returned_at_the_counter(self, api: Api, browse: Browse) -> None:
@@ -330,3 +359,21 @@ class TestResults:
         after = officer.get(done.headers["location"])
         assert "Đã trả kết quả" in after.text
         assert code not in after.text
+
+    def test_returning_twice_shows_the_current_state(self, api: Api, browse: Browse) -> None:
+        code = api.received()
+        api.complete_step(code, "appraisal", SPECIALIST, PROPOSE_APPROVE)
+        api.complete_step(code, "approval", LEADER, APPROVE)
+        officer = browse(OFFICER)
+        page = officer.get(f"/mot-cua/{code}")
+        assert 'id="return"' in page.text
+        data = {"csrf": csrf_of(page), "data.method": "online"}
+        assert (
+            officer.post(f"/mot-cua/{code}/tra-ket-qua", data=data, follow_redirects=False).status_code == 303
+        )
+
+        again = officer.post(f"/mot-cua/{code}/tra-ket-qua", data=data, follow_redirects=False)
+
+        assert again.status_code == 409
+        assert 'id="stale"' in again.text
+        assert "Đã trả kết quả" in again.text
