@@ -21,7 +21,7 @@ from engine.errors import Conflict, InvalidInput, NotFound, Unavailable
 from engine.procedure import Paper
 from engine.usecases import counter as uc
 from engine.usecases.queries import procedure_view, procedure_views
-from engine.usecases.residents import prefill_at_counter
+from engine.usecases.residents import prefill_at_counter, verify_dossier
 from portal import eform
 from portal.api.deps import ContainerDep
 from portal.i18n import N_
@@ -39,6 +39,7 @@ DONE_NOTICES = {
     "bo-sung": N_("Đã gửi Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (Mẫu 02) cho người nộp."),
     "tu-choi": N_("Đã từ chối tiếp nhận hồ sơ (Mẫu 03)."),
     "tra-ket-qua": N_("Đã trả kết quả cho người nộp."),
+    "xac-minh": N_("Đã ghi nhận kết quả xác minh thông tin người nộp."),
 }
 DECISION_DONE = {"accept": "tiep-nhan", "supplement": "bo-sung", "refuse": "tu-choi"}
 
@@ -379,3 +380,22 @@ def return_result(request: Request, c: ContainerDep, actor: Officer, code: str, 
         return _dossier_page(request, c, actor, code, errors=errors, return_data=parsed.data, status_code=422)
     back = "/mot-cua/tra-ket-qua" if data.get("back") == "list" else f"/mot-cua/{code}"
     return RedirectResponse(f"{back}?xong=tra-ket-qua", status_code=303)
+
+
+@router.post("/mot-cua/{code}/xac-minh", response_class=HTMLResponse, response_model=None)
+def verify(request: Request, c: ContainerDep, actor: Officer, code: str, posted: CsrfForm) -> Response:
+    """Check the applicant again: look the registry up once more, or record the original ID card seen."""
+    data = {k: v for k, v in posted.items() if isinstance(v, str)}
+    payload = {"method": data.get("method", "registry"), "note": data.get("verify_note", "").strip() or None}
+    try:
+        verify_dossier(c.services, c.transaction, actor, code, payload, view=lambda _uow, d: d.code)
+    except Conflict as exc:
+        return _dossier_page(request, c, actor, code, notice=exc.message, status_code=409)
+    except Unavailable as exc:
+        return _dossier_page(request, c, actor, code, notice=exc.message, status_code=503)
+    except InvalidInput as exc:
+        errors = FormErrors.of(exc)
+        if "note" in errors.fields:
+            errors = FormErrors({"verify_note": errors.fields["note"]}, exc.message, exc.message_en)
+        return _dossier_page(request, c, actor, code, errors=errors, posted=data, status_code=422)
+    return RedirectResponse(f"/mot-cua/{code}?xong=xac-minh", status_code=303)

@@ -221,6 +221,32 @@ class TestReception:
         assert 'id="reception"' not in page.text
 
 
+class TestVerification:
+    def test_unverified_in_the_queue_then_checked_in_person(
+        self, api: Api, browse: Browse, residents_sim: Simulator
+    ) -> None:
+        residents_sim.add_fault(FaultRule(FaultMode.ERROR))
+        code = api.filed(AN)
+        residents_sim.clear_faults()
+        officer = browse(OFFICER)
+        assert "Chưa kiểm tra" in officer.get("/mot-cua").text
+
+        refused = post_page(officer, f"/mot-cua/{code}", f"/mot-cua/{code}/xac-minh", {"method": "in_person"})
+        assert refused.status_code == 422
+        assert 'href="#f-verify_note"' in refused.text
+
+        done = post_page(
+            officer,
+            f"/mot-cua/{code}",
+            f"/mot-cua/{code}/xac-minh",
+            {"method": "in_person", "verify_note": "Thẻ Căn cước bản gốc số 001088012345"},
+        )
+
+        assert done.status_code == 303, done.text
+        assert "Khớp CSDL dân cư" in officer.get("/mot-cua").text
+        assert api.dossier(code)["verification"]["state"] == "verified_in_person"
+
+
 def _version(page: httpx.Response) -> str:
     match = re.search(r'name="version" value="(\d+)"', page.text)
     assert match
