@@ -52,6 +52,24 @@ def test_an_officer_receives_an_online_dossier_from_the_checklist(sign_in: SignI
     look(page, "counter-accepted")
 
 
+BIRTH_TYPED = {
+    "applicant.phone": "0987654321",
+    "form.child.full_name": "Lê Minh Anh",
+    "form.child.date_of_birth": "20/02/2026",
+    "form.child.place_of_birth": "Bệnh viện Phụ sản Hà Nội, phường Láng, thành phố Hà Nội",
+    "form.child.ethnicity": "Kinh",
+    "form.child.nationality": "Việt Nam",
+    "form.mother.full_name": "Phạm Thu Hà",
+    "form.mother.date_of_birth": "19/07/1994",
+    "form.mother.identity_number": "001194012876",
+    "form.mother.ethnicity": "Kinh",
+    "form.mother.nationality": "Việt Nam",
+    "form.mother.residence": "Số 8 ngõ 15 phố Chùa Láng, phường Láng, thành phố Hà Nội",
+    "form.declarant.relation_to_child": "Cha",
+    "form.declarant.phone": "0987654321",
+}
+
+
 def test_counter_filing_and_results_pages(sign_in: SignIn, portal: Portal) -> None:
     page = sign_in("motcua.badinh")
 
@@ -62,6 +80,19 @@ def test_counter_filing_and_results_pages(sign_in: SignIn, portal: Portal) -> No
     page.click("#lookup")
     assert page.input_value("#f-form-declarant-full_name") == "Lê Quang Huy"
     look(page, "counter-file-form")
+
+    for name, value in BIRTH_TYPED.items():
+        page.fill(f'[name="{name}"]', value)
+    page.check('[name="form.child.sex"][value="Nữ"]')
+    page.check('[name="checklist.declaration.received"][value="original"]')
+    page.check('[name="checklist.birth_certificate.received"][value="original"]')
+    page.check('[name="checklist.applicant_id.received"][value="photocopy"]')
+    page.click("#file")
+    assert "Đã tiếp nhận hồ sơ" in page.inner_text("#done")
+    assert "Đang xử lý" in page.inner_text("#status")
+    with page.expect_popup() as popup:
+        page.click("#print-receipt")
+    assert popup.value.url.startswith(portal.at("/mot-cua/van-ban/"))
 
     page.goto(portal.at("/mot-cua/tra-ket-qua"))
     look(page, "counter-results")

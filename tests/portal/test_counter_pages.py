@@ -79,6 +79,15 @@ class TestQueue:
         assert "Khớp CSDL dân cư" in page.text
         assert "09:00 02/03/2026" in page.text
 
+    def test_the_queue_in_english(self, api: Api, browse: Browse) -> None:
+        api.filed(AN)
+
+        page = browse(OFFICER).get("/mot-cua?lang=en")
+
+        assert 'lang="en"' in page.text
+        assert "Dossiers waiting for reception" in page.text
+        assert "Matches the population database" in page.text
+
     def test_an_anonymous_visitor_is_sent_to_sign_in(self, browse: Browse) -> None:
         response = browse().get("/mot-cua", follow_redirects=False)
 
