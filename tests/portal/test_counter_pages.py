@@ -6,7 +6,9 @@ import re
 
 import httpx
 from fastapi.testclient import TestClient
+from sqlmodel import select
 
+from engine.store.models import DossierRow
 from integrations.residents.simulator import FaultMode, FaultRule, Simulator
 from portal.wiring import Container
 from tests import pdf_tools
@@ -132,6 +134,20 @@ class TestReception:
         assert "Tờ khai thay đổi thông tin cư trú (mẫu CT01)" in page.text
         assert "Khớp CSDL dân cư" in page.text
         assert 'name="checklist.ct01.received"' in page.text
+
+    def test_uploaded_papers_link_to_their_files(
+        self, api: Api, browse: Browse, container: Container
+    ) -> None:
+        code = api.filed(AN)
+        with container.transaction() as uow:
+            dossier = uow.session.exec(select(DossierRow).where(DossierRow.code == code)).one()
+            dossier.papers = [{"key": "ct01", "copies": "original", "uploads": [7, 8]}]
+            uow.session.add(dossier)
+
+        page = browse(OFFICER).get(f"/mot-cua/{code}")
+
+        assert 'href="/api/v1/uploads/7"' in page.text
+        assert 'href="/api/v1/uploads/8"' in page.text
 
     def test_supplement_with_two_missing_papers_lists_both_on_mau_02(self, api: Api, browse: Browse) -> None:
         code = api.filed(AN)
