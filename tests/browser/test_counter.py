@@ -5,6 +5,8 @@ from __future__ import annotations
 from engine.actor import Actor, Role
 from engine.usecases.dossiers import FileDossier
 from engine.usecases.residents import file_verified
+from engine.usecases.tasks import complete, list_tasks
+from portal.auth import DevIdentity
 from tests.browser.conftest import Portal, SignIn, look
 from tests.builders import residence_filing
 
@@ -27,6 +29,19 @@ def filed_online(portal: Portal) -> str:
         portal.container.services, portal.container.transaction, AN, cmd, lambda _uow, d: d.code
     )
     return code
+
+
+def decided(portal: Portal, code: str) -> None:
+    """The specialist proposes and the leader approves: the result waits at the counter (status 9)."""
+    identity = DevIdentity(portal.container.settings)
+    for username, step, data in (
+        ("chuyenvien.badinh", "appraisal", {"decision": "propose_approve", "opinion": "Đủ điều kiện"}),
+        ("lanhdao.badinh", "approval", {"decision": "approve"}),
+    ):
+        actor = identity.verify(identity.issue_demo(username))
+        with portal.container.transaction() as uow:
+            task = next(t for t in list_tasks(uow, actor) if t.dossier.code == code and t.task.step == step)
+            complete(portal.container.services, uow, actor, task.task.id, data)
 
 
 def test_an_officer_receives_an_online_dossier_from_the_checklist(sign_in: SignIn, portal: Portal) -> None:
@@ -93,6 +108,11 @@ def test_counter_filing_and_results_pages(sign_in: SignIn, portal: Portal) -> No
     with page.expect_popup() as popup:
         page.click("#print-receipt")
     assert popup.value.url.startswith(portal.at("/mot-cua/van-ban/"))
+    code = page.url.split("/mot-cua/")[1].split("?")[0]
+    decided(portal, code)
 
     page.goto(portal.at("/mot-cua/tra-ket-qua"))
     look(page, "counter-results")
+    page.click(f'tr[data-code="{code}"] button[value="counter"]')
+    assert "Đã trả kết quả" in page.inner_text("#done")
+    assert page.locator(f'tr[data-code="{code}"]').count() == 0
