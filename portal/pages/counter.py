@@ -24,6 +24,7 @@ from engine.usecases.queries import procedure_view, procedure_views
 from engine.usecases.residents import prefill_at_counter, verify_dossier
 from portal import eform
 from portal.api.deps import ContainerDep
+from portal.api.params import MAX_ID
 from portal.i18n import N_
 from portal.i18n import gettext as _
 from portal.web import CsrfForm, FormErrors, localized, render, require
@@ -45,7 +46,11 @@ DECISION_DONE = {"accept": "tiep-nhan", "supplement": "bo-sung", "refuse": "tu-c
 
 
 def _cursor(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) < 19 else None
+    """A row id from a URL or a form (a positive integer a database column holds), or None."""
+    if not value or len(value) > 10 or not (value.isascii() and value.isdigit()):
+        return None
+    number = int(value)
+    return number if 0 < number <= MAX_ID else None
 
 
 def _choices() -> list[tuple[str, str]]:
@@ -264,13 +269,19 @@ def parse_checklist(data: Mapping[str, str], keys: list[str]) -> dict[str, Paper
 
 
 @router.get("/mot-cua/van-ban/{document_id}", response_class=Response)
-async def document(document_id: int, c: ContainerDep, actor: Officer) -> Response:
-    """A dossier's document (the receipt, Mẫu 02, …) as a PDF to print, authorized as the API's download."""
+async def document(document_id: str, c: ContainerDep, actor: Officer) -> Response:
+    """A dossier's document (the receipt, Mẫu 02, …) opened in the browser to print (/van-ban/… downloads it).
+
+    Authorized as the API's download: whoever may see the dossier, here an officer of its agency.
+    """
+    number = _cursor(document_id)
+    if number is None:
+        raise rendering.not_found(0)
     pdf = await run_in_threadpool(
         rendering.download,
         c.transaction,
         actor,
-        document_id,
+        number,
         c.document_renderer(),
         c.services.clock,
         signer=c.document_signer(),

@@ -96,6 +96,14 @@ class TestQueue:
         assert response.status_code == 303
         assert response.headers["location"].startswith("/dang-nhap?next=/mot-cua")
 
+    def test_a_cursor_past_any_id_is_the_first_page(self, api: Api, browse: Browse) -> None:
+        code = api.filed(AN)
+
+        page = browse(OFFICER).get("/mot-cua?sau=99999999999999999999")
+
+        assert page.status_code == 200
+        assert code in page.text
+
     def test_a_citizen_gets_the_403_page(self, browse: Browse) -> None:
         page = browse(AN).get("/mot-cua")
 
@@ -210,6 +218,11 @@ class TestReception:
         assert page.status_code == 422
         assert 'href="#f-decision"' in page.text
         assert api.dossier(code)["status"]["code"] == 1
+
+    def test_a_document_id_out_of_range_is_404(self, browse: Browse) -> None:
+        page = browse(OFFICER).get("/mot-cua/van-ban/9999999999")
+
+        assert page.status_code == 404
 
     def test_another_agencys_officer_gets_404(self, api: Api, browse: Browse) -> None:
         code = api.filed(AN)
