@@ -5,9 +5,9 @@ maven-dependency-plugin and unpacks it into a cache directory (skipped when alre
 runs `kc.sh start-dev` on 127.0.0.1 with the realm of this folder imported, one hostname for the browser,
 the back channel and the issuer, and waits for `/health/ready` on the management port.
 
-The themes of `themes/` here (the `motcua` login theme the realm names) are served straight from the repository:
-Keycloak's folder theme provider is pointed at that directory (`--spi-theme--folder--dir`), so nothing is copied
-into the distribution, and with theme caching off an edit shows on the next page load.
+The themes of `themes/` here (the `motcua` login theme the realm names) are served from the repository:
+Keycloak's folder theme provider is pointed at that directory (`--spi-theme--folder--dir`), nothing is
+copied into the distribution, and with theme caching off an edit shows on the next page load.
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ class KeycloakServer:
         return self.state_dir / "keycloak.log"
 
     def command(self) -> list[str]:
-        """`kc.sh start-dev` with the realm import, loopback binding, health checks and the repository's themes."""
+        """`kc.sh start-dev`: realm import, loopback binding, health checks, the repository's themes."""
         return [
             str(self.home / "bin" / "kc.sh"),
             "start-dev",
