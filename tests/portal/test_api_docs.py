@@ -7,7 +7,9 @@ import re
 from fastapi.testclient import TestClient
 
 from portal.api_docs import SWAGGER_FILES, SWAGGER_UI
+from portal.settings import ROOT
 
+STATIC = ROOT / "portal" / "static"
 SOURCES = re.compile(r'<(?:script|link|img)\b[^>]*?\b(?:src|href)="([^"]*)"', re.I)
 
 
@@ -30,3 +32,12 @@ def test_docs_is_not_in_the_api_description_and_redoc_is_off(client: TestClient)
     assert "/docs" not in client.get("/api/v1/openapi.json").json()["paths"]
     assert client.get("/redoc").status_code == 404
     assert client.get("/docs/oauth2-redirect").status_code == 404
+
+
+def test_the_files_docs_refers_to_are_built_and_served(client: TestClient) -> None:
+    for name in SWAGGER_FILES:
+        built = STATIC / "dist" / "swagger-ui" / name
+        assert built.is_file(), f"{built} is missing: run `make assets` (npm swagger-ui-dist)"
+        served = client.get(f"{SWAGGER_UI}/{name}")
+        assert served.status_code == 200
+        assert served.content == built.read_bytes()
