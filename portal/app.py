@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from integrations.keycloak.oidc import KeycloakLogin
 from portal import errors, login, pages
-from portal.api import calendar, documents, dossiers, ioc, me, procedures, residents, tasks
+from portal.api import calendar, documents, dossiers, ioc, me, procedures, residents, tasks, uploads
 from portal.auth import TokenVerifier
 from portal.identity import build_login, build_verifier, keycloak_verifier
 from portal.settings import Settings, get_settings
@@ -38,7 +38,7 @@ def create_app(
     app.state.verifier = verifier or build_verifier(settings, keycloak)
     app.state.login = keycloak_login or build_login(settings, keycloak)
     errors.install(app)
-    for module in (procedures, dossiers, tasks, calendar, ioc, residents, documents, me):
+    for module in (procedures, dossiers, tasks, calendar, ioc, residents, documents, me, uploads):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(pages.router)
     app.include_router(login.router)

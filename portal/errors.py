@@ -18,10 +18,12 @@ from engine.errors import (
     Unavailable,
     WorkflowError,
 )
+from engine.upload import UploadTooLarge
 
 log = logging.getLogger("motcua.portal")
 
 STATUS = {
+    UploadTooLarge: 413,  # before InvalidInput, which it extends
     NotFound: 404,
     Conflict: 409,
     InvalidInput: 422,
