@@ -57,6 +57,7 @@ COMPLETE = {
     "specialist": PROPOSE_APPROVE,
     "leader": {"decision": "approve"},
 }
+MINIMAL_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 PAGES = {"/dang-nhap": 303, "/auth/callback": 401, "/dang-xuat": 303, "/ho-so": 303}
 
 
@@ -134,11 +135,19 @@ class World:
     event_id: str
     document_id: int  # the receipt of `received`
     content_hash: str
+    upload_id: str  # referenced by `filed`
 
 
 def build_world(api: Api, container: Container) -> World:
-    """Nguyễn Văn An's dossiers at three stages."""
-    filed = api.filed(AN)
+    """Nguyễn Văn An's dossiers at three stages; the first references a file he uploaded."""
+    uploaded = api.client.post(
+        "/api/v1/uploads",
+        headers=api.auth(AN),
+        files={"file": ("giay-to.pdf", MINIMAL_PDF, "application/pdf")},
+    )
+    upload_id = ok(uploaded)["id"]
+    proof = {"key": "residence_proof", "count": 1, "uploads": [upload_id]}
+    filed = api.filed(AN, residence_filing(papers=[{"key": "ct01", "count": 1}, proof]))
     received = api.filed(AN)
     ok(api.receive(received))
     appraised = api.filed(AN)
@@ -161,7 +170,7 @@ def build_world(api: Api, container: Container) -> World:
     keys = container.settings.data_dir / "signing-keys"
     write_key(keys, BA_DINH)
     container.signer = KeyDirSigner(keys)
-    return World(filed, received, appraised, tasks, event_id, receipt.id, receipt.content_hash)
+    return World(filed, received, appraised, tasks, event_id, receipt.id, receipt.content_hash, upload_id)
 
 
 def request_for(row: Row, role: str, world: World) -> tuple[str, dict[str, Any] | None]:
@@ -173,6 +182,7 @@ def request_for(row: Row, role: str, world: World) -> tuple[str, dict[str, Any] 
         "{task_id}": world.tasks.get(role, world.tasks["officer"]),
         "{event_id}": world.event_id,
         "{document_id}": str(world.document_id),
+        "{upload_id}": world.upload_id,
         "{agency}": BA_DINH,
         "{year}": "2026",
     }
