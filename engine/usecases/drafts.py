@@ -148,6 +148,42 @@ def save_draft(
     return draft
 
 
+def save_step(
+    services: Services,
+    uow: UnitOfWork,
+    actor: Actor,
+    draft_id: str,
+    *,
+    form: dict[str, Any],
+    properties: list[str],
+    step: str,
+) -> tuple[DraftRow, dict[str, FieldError]]:
+    """Save one section of the e-form ("Lưu và tiếp tục") and say what is wrong in that section.
+
+    The answers are kept even when some are wrong, so nothing typed is lost; the errors (keyed like the
+    engine's, without the `form.` prefix) are those of the section's top-level `properties` only.
+    """
+    draft = save_draft(services, uow, actor, draft_id, form=form, last_step=step)
+    definition = definition_of(current_version(uow, draft.procedure_code))
+    try:
+        services.forms.validate(definition.form, form)
+    except InvalidInput as exc:
+        wanted = tuple(properties)
+        return draft, {
+            key: error
+            for key, error in exc.fields.items()
+            if key in wanted
+            or key.startswith(tuple(f"{p}." for p in wanted) + tuple(f"{p}[" for p in wanted))
+        }
+    return draft, {}
+
+
+def receiving_agencies(uow: UnitOfWork) -> list[AgencyRow]:
+    """Agencies with a one-stop counter, by name: where an online dossier may be filed."""
+    query = select(AgencyRow).where(col(AgencyRow.has_counter).is_(True)).order_by(col(AgencyRow.name))
+    return list(uow.session.exec(query).all())
+
+
 def delete_draft(uow: UnitOfWork, actor: Actor, draft_id: str) -> None:
     """Delete the actor's own draft (its uploads stay: they may be reused or referenced elsewhere)."""
     uow.session.delete(get_draft(uow, actor, draft_id, lock=True))

@@ -233,3 +233,40 @@ class TestBeginFiling:
         assert "định danh" in problem.message
         with container.transaction() as uow:
             assert drafts.get_draft(uow, NO_NUMBER, draft_id).form == {}
+
+
+class TestSavingAStep:
+    def test_the_answers_are_kept_and_only_that_sections_errors_are_returned(
+        self, container: Container
+    ) -> None:
+        draft_id = started(container)
+        form = {"applicant": {"full_name": "Nguyễn Văn An", "date_of_birth": "2099-01-01"}}
+
+        with container.transaction() as uow:
+            draft, errors = drafts.save_step(
+                container.services, uow, AN, draft_id, form=form, properties=["applicant"], step="buoc-1"
+            )
+
+        assert "applicant.date_of_birth" in errors, "a birth date in the future is refused"
+        assert "applicant.phone" in errors, "a required answer left out is named"
+        assert not any(key.startswith("reason") for key in errors), "other sections wait for their turn"
+        with container.transaction() as uow:
+            kept = drafts.get_draft(uow, AN, draft_id)
+        assert kept.form == form
+        assert kept.last_step == "buoc-1"
+
+    def test_a_complete_section_has_no_errors(self, container: Container) -> None:
+        draft_id = started(container)
+
+        with container.transaction() as uow:
+            _, errors = drafts.save_step(
+                container.services,
+                uow,
+                AN,
+                draft_id,
+                form={"reason": "Về ở với bố mẹ"},
+                properties=["reason"],
+                step="buoc-3",
+            )
+
+        assert errors == {}
