@@ -164,18 +164,21 @@ def save_step(
     engine's, without the `form.` prefix) are those of the section's top-level `properties` only.
     """
     draft = save_draft(services, uow, actor, draft_id, form=form, last_step=step)
+    return draft, section_errors(services, uow, draft, properties)
+
+
+def section_errors(
+    services: Services, uow: UnitOfWork, draft: DraftRow, properties: list[str]
+) -> dict[str, FieldError]:
+    """What filing would say about the draft's answers to these top-level properties (nothing is written)."""
     definition = definition_of(current_version(uow, draft.procedure_code))
     try:
-        services.forms.validate(definition.form, form)
+        services.forms.validate(definition.form, draft.form)
     except InvalidInput as exc:
         wanted = tuple(properties)
-        return draft, {
-            key: error
-            for key, error in exc.fields.items()
-            if key in wanted
-            or key.startswith(tuple(f"{p}." for p in wanted) + tuple(f"{p}[" for p in wanted))
-        }
-    return draft, {}
+        prefixes = tuple(f"{p}." for p in wanted) + tuple(f"{p}[" for p in wanted)
+        return {key: error for key, error in exc.fields.items() if key in wanted or key.startswith(prefixes)}
+    return {}
 
 
 def receiving_agencies(uow: UnitOfWork) -> list[AgencyRow]:
@@ -241,16 +244,43 @@ def file_draft(
     view: Callable[[UnitOfWork, DossierRow], T],
 ) -> T:
     """File the draft online (the filer looked up first, as `file_verified`); the draft is deleted in the
-    same unit of work that files the dossier, so a draft is filed at most once."""
+    same unit of work that files the dossier, so a draft is filed at most once.
+
+    Errors about the applicant are named on the form's filer section (`form.applicant.phone`), where the
+    citizen typed them.
+    """
     with transaction() as uow:
-        plan = plan_filing(services, uow, actor, filing_of(services, uow, get_draft(uow, actor, draft_id)))
+        draft = get_draft(uow, actor, draft_id)
+        filer_at = _filer_path(services, uow, draft)
+        try:
+            plan = plan_filing(services, uow, actor, filing_of(services, uow, draft))
+        except InvalidInput as exc:
+            raise _on_the_form(exc, filer_at) from exc
     lookup = audited_lookup(services, transaction, plan) if plan else None
     with transaction() as uow:
         draft = get_draft(uow, actor, draft_id, lock=True)
-        dossier = file_dossier(services, uow, actor, filing_of(services, uow, draft), lookup)
+        try:
+            dossier = file_dossier(services, uow, actor, filing_of(services, uow, draft), lookup)
+        except InvalidInput as exc:
+            raise _on_the_form(exc, filer_at) from exc
         uow.session.delete(draft)
         uow.flush()
         return view(uow, dossier)
+
+
+def _filer_path(services: Services, uow: UnitOfWork, draft: DraftRow) -> str:
+    definition = definition_of(current_version(uow, draft.procedure_code))
+    group = services.forms.registry_group(definition.form)
+    return ".".join(("form", *group.path)) if group else "form"
+
+
+def _on_the_form(exc: InvalidInput, filer_at: str) -> InvalidInput:
+    """The draft's applicant is its form's filer section: move `applicant.x` errors there."""
+    fields = {
+        (f"{filer_at}.{key.removeprefix('applicant.')}" if key.startswith("applicant.") else key): error
+        for key, error in exc.fields.items()
+    }
+    return InvalidInput(exc.message, exc.message_en, fields, code=exc.code)
 
 
 def _check_agency(uow: UnitOfWork, code: str, errors: dict[str, FieldError] | None = None) -> str:

@@ -199,6 +199,19 @@ class TestFiling:
             assert drafts.get_draft(uow, AN, draft_id).form == form
             assert uow.session.exec(select(DossierRow)).all() == []
 
+    def test_an_applicant_error_is_named_on_the_forms_filer_section(self, container: Container) -> None:
+        draft_id = started(container)
+        form = residence_form()
+        form["applicant"]["identity_number"] = "001192004567"  # someone else's number
+        form["applicant"]["date_of_birth"], form["applicant"]["sex"] = "1992-08-25", "Nữ"
+        save(container, draft_id, form=form)
+
+        with pytest.raises(InvalidInput) as caught:
+            file(container, draft_id)
+
+        assert "form.applicant.identity_number" in caught.value.fields
+        assert "trùng với tài khoản" in caught.value.fields["form.applicant.identity_number"].message
+
 
 class TestBeginFiling:
     def test_the_draft_starts_prefilled_and_the_registry_values_are_marked(
