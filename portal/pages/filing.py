@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import segno
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from portal.i18n import gettext as _
 from portal.web import MAX_FORM_FILES, CsrfForm, FormErrors, field_id, render, require, vn_datetime
@@ -132,9 +132,7 @@ def start(request: Request, code: str, c: ContainerDep, actor: Citizen) -> HTMLR
 
 
 @router.post("/thu-tuc/{code}/nop", response_class=HTMLResponse)
-def begin(
-    request: Request, code: str, c: ContainerDep, actor: Citizen, form: CsrfForm
-) -> HTMLResponse | RedirectResponse:
+def begin(request: Request, code: str, c: ContainerDep, actor: Citizen, form: CsrfForm) -> Response:
     """Start a draft at the chosen agency, pre-filled from the population database; go to its first step."""
     agency = _text(form, "agency")
     try:
@@ -186,7 +184,7 @@ def agency_page(request: Request, code: str, draft_id: str, c: ContainerDep, act
 @router.post("/thu-tuc/{code}/nop/{draft_id}/co-quan", response_class=HTMLResponse)
 def agency_save(
     request: Request, code: str, draft_id: str, c: ContainerDep, actor: Citizen, form: CsrfForm
-) -> HTMLResponse | RedirectResponse:
+) -> Response:
     """Save the chosen agency and go back to the check page."""
     agency = _text(form, "agency")
     try:
@@ -246,7 +244,7 @@ def step(
 @router.post("/thu-tuc/{code}/nop/{draft_id}/buoc/{number}", response_class=HTMLResponse)
 def step_save(
     request: Request, code: str, draft_id: str, number: int, c: ContainerDep, actor: Citizen, form: CsrfForm
-) -> HTMLResponse | RedirectResponse:
+) -> Response:
     """Lưu và tiếp tục: keep the section's answers; on to the next step, or back with what is wrong."""
     with c.transaction() as uow:
         filing = Filing(c, uow, actor, code, draft_id)
@@ -319,7 +317,7 @@ def paper_upload(
     _limit: BodyLimit,
     actor: Citizen,
     form: CsrfForm,
-) -> HTMLResponse | RedirectResponse:
+) -> Response:
     """Attach files to one paper: new uploads (checked by content) or a file uploaded before."""
     field = f"papers.{key[:40]}"
     try:
@@ -409,7 +407,7 @@ def check(request: Request, code: str, draft_id: str, c: ContainerDep, actor: Ci
 @router.post("/thu-tuc/{code}/nop/{draft_id}/kiem-tra", response_class=HTMLResponse)
 def file(
     request: Request, code: str, draft_id: str, c: ContainerDep, actor: Citizen, _form: CsrfForm
-) -> HTMLResponse | RedirectResponse:
+) -> Response:
     """Nộp hồ sơ: file the draft (deleted in the same transaction); then the confirmation page."""
     with c.transaction() as uow:
         Filing(c, uow, actor, code, draft_id)  # this procedure's draft, the citizen's own
@@ -481,7 +479,7 @@ def supplement_form(request: Request, code: str, c: ContainerDep, actor: Citizen
 @router.post("/ho-so/{code}/bo-sung", response_class=HTMLResponse)
 def supplement_send(
     request: Request, code: str, c: ContainerDep, _limit: BodyLimit, actor: Citizen, form: CsrfForm
-) -> HTMLResponse | RedirectResponse:
+) -> Response:
     """Hand the answers in; the dossier goes back to the agency and the clock resumes."""
     try:
         with c.transaction() as uow:
