@@ -16,8 +16,6 @@ import segno
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
-from portal.i18n import gettext as _
-from portal.web import MAX_FORM_FILES, CsrfForm, FormErrors, field_id, render, require, vn_datetime
 from starlette.datastructures import FormData, UploadFile
 
 from engine.actor import Actor, Role
@@ -30,6 +28,8 @@ from engine.usecases import drafts, supplements, uploads
 from engine.usecases.queries import dossier_detail, procedure_view
 from portal import eform
 from portal.api.deps import ContainerDep
+from portal.i18n import gettext as _
+from portal.web import MAX_FORM_FILES, CsrfForm, FormErrors, field_id, render, require, vn_datetime
 from portal.wiring import Container
 
 router = APIRouter(include_in_schema=False)
