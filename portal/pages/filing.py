@@ -113,6 +113,24 @@ def page_errors(fields: Mapping[str, FieldError], prefix: str = "form.") -> Form
     )
 
 
+def field_keys(nodes: list[eform.Node]) -> list[str]:
+    """The error keys of a section's fields and groups, top to bottom."""
+    keys: list[str] = []
+    for node in nodes:
+        keys.append(node.key)
+        if isinstance(node, eform.Group):
+            keys.extend(field_keys(list(node.children)))
+        elif isinstance(node, eform.Repeater):
+            keys.extend(field_keys(list(node.items)))
+    return keys
+
+
+def in_page_order(section: eform.Section, errors: Mapping[str, FieldError]) -> dict[str, FieldError]:
+    """Errors in the order their fields appear, so the summary reads like the page."""
+    order = {key: i for i, key in enumerate(field_keys(section.nodes))}
+    return dict(sorted(errors.items(), key=lambda item: order.get(item[0], len(order))))
+
+
 # --- start ---------------------------------------------------------------------------------------------
 
 
@@ -260,7 +278,8 @@ def step_save(
             properties=section.properties,
             step=f"buoc-{number}",
         )
-    problems = {**page_errors(found).fields, **parsed.errors}
+        filing.marks = drafts.registry_marks(filing.draft)  # a changed answer is no longer the registry's
+    problems = in_page_order(section, {**page_errors(found).fields, **parsed.errors})
     if problems and _text(form, "action") != "later":
         return _step_page(request, filing, number, page_errors(problems), status_code=422)
     if _text(form, "action") == "later":
@@ -284,6 +303,7 @@ def _papers_context(c: Container, uow: UnitOfWork, actor: Actor, filing: Filing)
         "earlier": earlier,
         "earlier_options": [(u.id, f"{u.display_name} ({vn_datetime(u.created_at)})") for u in earlier],
         "max_mb": f"{c.services.upload_max_bytes / (1024 * 1024):g}",
+        "last_step": len(filing.sections()),
     }
 
 
