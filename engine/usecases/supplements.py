@@ -92,11 +92,12 @@ def answer_supplement(
             "Cần trả lời đúng các mục trong phiếu yêu cầu bổ sung.",
             "Answer exactly the items of the supplement request.",
         )
-    for i, answer in enumerate(answers):
+    for i, (item, answer) in enumerate(zip(request.items, answers, strict=True)):
         text = answer.text.strip()
         if not text and not answer.uploads:
             errors[f"items[{i}]"] = FieldError(
-                "Vui lòng trả lời hoặc tải tệp lên cho mục này.", "Answer this item or upload a file for it."
+                f"Vui lòng trả lời hoặc tải tệp lên cho mục {i + 1} «{item.paper}».",
+                f"Answer item {i + 1} ('{item.paper}') or upload a file for it.",
             )
         elif len(text) > ANSWER_LIMIT:
             errors[f"items[{i}]"] = FieldError(

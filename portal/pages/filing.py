@@ -482,11 +482,17 @@ def filed(request: Request, code: str, dossier_code: str, c: ContainerDep, actor
 
 
 def _supplement_page(
-    request: Request, c: Container, actor: Actor, code: str, errors: FormErrors | None = None
+    request: Request,
+    c: Container,
+    actor: Actor,
+    code: str,
+    errors: FormErrors | None = None,
+    posted: FormData | None = None,
 ) -> HTMLResponse:
     with c.transaction() as uow:
         asked = supplements.supplement_request(uow, actor, code)
-    context = {"asked": asked, "code": asked.dossier.code, "errors": errors or FormErrors({})}
+    typed = {name: _text(posted, name) for name in posted.keys() if name != "csrf"} if posted else {}  # noqa: SIM118
+    context = {"asked": asked, "code": asked.dossier.code, "errors": errors or FormErrors({}), "typed": typed}
     return render(request, "filing/supplement.html", context, status_code=422 if errors else 200)
 
 
@@ -518,5 +524,5 @@ def supplement_send(
                 answers.append(supplements.SupplementAnswer(_text(form, f"items.{i}.text"), tuple(ids)))
             supplements.answer_supplement(c.services, uow, actor, code, answers, note=_text(form, "note"))
     except InvalidInput as exc:
-        return _supplement_page(request, c, actor, code, FormErrors.of(exc))
+        return _supplement_page(request, c, actor, code, FormErrors.of(exc), form)
     return see_other(f"/ho-so/{code}")

@@ -10,7 +10,13 @@ from pathlib import Path
 
 from playwright.sync_api import Page
 
+from engine.actor import Actor, actor_from_claims
+from engine.usecases.dossiers import FileDossier, receive
+from engine.usecases.queries import dossier_detail
+from engine.usecases.residents import file_verified
+from portal.auth import DevIdentity
 from tests.browser.conftest import Portal, SignIn, look
+from tests.builders import residence_filing
 from tests.upload_builders import jpeg
 
 AN = "nguyenvanan"
@@ -145,3 +151,49 @@ def test_the_filing_works_with_javascript_disabled(sign_in: SignIn, portal: Port
     page.click("#submit-dossier")
     page.wait_for_url(re.compile(r".*/da-nop/.*"))
     assert page.inner_text("#dossier-code").startswith("H29.12.3-")
+
+
+def demo_actor(portal: Portal, username: str) -> Actor:
+    """The actor a demo user's sign-in gives (the same claims as the development sign-in)."""
+    return actor_from_claims(DevIdentity(portal.container.settings).demo_claims(username))
+
+
+def test_the_citizen_answers_a_supplement_request_item_by_item(
+    sign_in: SignIn, portal: Portal, tmp_path: Path
+) -> None:
+    c = portal.container
+    citizen = demo_actor(portal, AN)
+    code = file_verified(
+        c.services, c.transaction, citizen, FileDossier(**residence_filing()), lambda _u, d: d.code
+    )
+    asked = {
+        "decision": "supplement",
+        "note": "Thiếu giấy tờ",
+        "missing_papers": [
+            {"paper": "Hợp đồng thuê nhà có công chứng", "reason": "Bản đã nộp hết hiệu lực"},
+            {"paper": "Ý kiến đồng ý của chủ hộ", "reason": "Chưa có chữ ký"},
+        ],
+    }
+    with c.transaction() as uow:
+        receive(c.services, uow, demo_actor(portal, "motcua.badinh"), code, asked)
+    photo = tmp_path / "hop-dong.jpg"
+    photo.write_bytes(jpeg())
+    page = sign_in(AN)
+
+    page.goto(portal.at(f"/ho-so/{code}/bo-sung"))
+    assert "Bản đã nộp hết hiệu lực" in page.inner_text("main")
+    page.click("#send-supplement")
+    assert "Vui lòng trả lời hoặc tải tệp lên cho mục 2 «Ý kiến đồng ý của chủ hộ»" in page.inner_text(
+        ".govuk-error-summary"
+    )
+    look(page, "supplement-error")
+    page.set_input_files("#f-items-0-files", str(photo))
+    key_type(page, "f-items-1-text", "Chủ hộ đã ký, nộp bản gốc tại Bộ phận Một cửa")
+    look(page, "supplement")
+    key_press(page, "send-supplement")
+    page.wait_for_url(re.compile(rf".*/ho-so/{re.escape(code)}$"))
+
+    with c.transaction() as uow:
+        detail = dossier_detail(c.services, uow, citizen, code)
+    assert detail["status"]["code"] != 5, "no longer waiting for the citizen"
+    assert detail["timeline"][-1]["from"] == 5

@@ -11,9 +11,10 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 
+from portal.wiring import Container
 from tests.builders import AN, BA_DINH, BINH, OFFICER, RESIDENCE, SPECIALIST, Api, ok, residence_form
 from tests.portal.conftest import Browse, csrf_of
-from tests.upload_builders import exe, png
+from tests.upload_builders import exe, pdf, png
 
 START = f"/thu-tuc/{RESIDENCE}/nop"
 NAME_RE = re.compile(r'name="(form\.[^"]+)"')
@@ -237,6 +238,20 @@ class TestPapers:
         assert "Chỉ nhận tệp PDF, JPEG hoặc PNG" in refused.text
         assert "Chưa có tệp nào." in refused.text
 
+    def test_a_file_over_the_limit_is_413_with_the_limit_on_its_paper(
+        self, browse: Browse, container: Container
+    ) -> None:
+        client = browse(AN)
+        papers_url = fill_form(client, start(client))
+        container.services.upload_max_bytes = 4096
+
+        refused = upload_paper(client, papers_url, "residence_proof", "lon.pdf", pdf(padding=5000))
+
+        assert refused.status_code == 413
+        assert 'href="#f-papers-residence_proof"' in refused.text
+        assert "Tệp tối đa 0.00390625 MB." in refused.text
+        assert "Chưa có tệp nào." in refused.text
+
     def test_a_file_uploaded_before_can_be_reused(self, browse: Browse) -> None:
         client = browse(AN)
         papers_url = fill_form(client, start(client))
@@ -254,6 +269,22 @@ class TestPapers:
 
         assert reused.status_code == 303
         assert f"/api/v1/uploads/{upload_id}" in client.get(other_papers).text
+
+
+class TestInEnglish:
+    def test_the_steps_speak_english_and_engine_errors_keep_both_languages(self, browse: Browse) -> None:
+        client = browse(AN)
+        first = start(client)
+        client.cookies.set("motcua_lang", "en")
+        answers = flatten(residence_form())
+        answers["form.applicant.phone"] = ""
+
+        page = fill_step(client, first, answers)
+
+        assert '<html lang="en"' in page.text
+        assert "Save and continue" in page.text
+        assert "There is a problem" in page.text
+        assert "is required." in page.text
 
 
 class TestWhoMayFile:
@@ -322,8 +353,9 @@ class TestSupplementPage:
         )
 
         assert sent.status_code == 422
+        assert ">Đã có</textarea>" in sent.text, "the answer typed is shown back"
         assert 'href="#f-items-1"' in sent.text
-        assert "Vui lòng trả lời hoặc tải tệp lên cho mục này" in sent.text
+        assert "Vui lòng trả lời hoặc tải tệp lên cho mục 2 «Ý kiến đồng ý của chủ hộ»" in sent.text
         assert ok(api.get(f"/dossiers/{code}", AN))["status"]["code"] == 5
 
     def test_another_citizen_gets_404(self, browse: Browse, api: Api) -> None:
