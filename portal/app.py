@@ -12,6 +12,7 @@ from integrations.keycloak.oidc import KeycloakLogin
 from portal import errors, pages
 from portal.api import calendar, documents, dossiers, ioc, me, procedures, residents, tasks, uploads
 from portal.auth import TokenVerifier
+from portal.guard import BodyGuard
 from portal.i18n import LocaleMiddleware
 from portal.identity import build_login, build_verifier, keycloak_verifier
 from portal.settings import Settings, get_settings
@@ -47,6 +48,7 @@ def create_app(
         "/static", StaticFiles(directory=Path(__file__).parent / "static", check_dir=False), name="static"
     )
     app.add_middleware(LocaleMiddleware)
+    app.add_middleware(BodyGuard)
 
     @app.get("/api/v1/health", tags=["health"])
     def health() -> dict[str, Any]:

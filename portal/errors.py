@@ -84,13 +84,21 @@ def wants_page(request: Request) -> bool:
     return "text/html" in accept or "application/json" not in accept
 
 
-async def error_page(request: Request, status: int, message: str, message_en: str) -> Response:
+async def error_page(
+    request: Request, status: int, message: str, message_en: str, fields: dict[str, object] | None = None
+) -> Response:
     """The Vietnamese HTML page for an error (English beside it), in the portal's layout."""
     from portal.i18n import gettext  # noqa: PLC0415 — pages import this module
     from portal.web import render  # noqa: PLC0415
 
     title_vi, title_en = PAGE_TITLES.get(status, (N_("Đã có lỗi xảy ra"), "Something went wrong"))
-    context = {"title": gettext(title_vi), "message": message, "message_en": message_en, "title_en": title_en}
+    context = {
+        "title": gettext(title_vi),
+        "message": message,
+        "message_en": message_en,
+        "title_en": title_en,
+        "fields": fields or {},
+    }
     return await run_in_threadpool(render, request, "error.html", context, status_code=status)
 
 
@@ -104,7 +112,7 @@ def install(app: FastAPI) -> None:
         if status == 500:
             log.error("workflow error: %s", exc.message_en)
         if wants_page(request):
-            return await error_page(request, status, exc.message, exc.message_en)
+            return await error_page(request, status, exc.message, exc.message_en, dict(exc.fields))
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         if status == 503:
             headers = {"Retry-After": "30"}

@@ -26,6 +26,7 @@ from starlette.datastructures import FormData
 from engine.actor import Actor, Role, actor_from_claims
 from engine.errors import DomainError, FieldError, Forbidden, InvalidInput
 from engine.usecases.progress import ROLE_LABELS
+from portal.guard import BodyRefused, clean_text
 from portal.i18n import COOKIE as LANG_COOKIE
 from portal.i18n import N_, current_locale, gettext, ngettext
 from portal.sessions import container_of, live_session, same
@@ -171,9 +172,27 @@ def csrf_token(request: Request) -> str:
 
 
 async def read_form(request: Request) -> FormData:
-    """The posted form (urlencoded or multipart), parsed once per request, with bounded fields and files."""
+    """The posted form (urlencoded or multipart), parsed once per request, with bounded fields and files.
+
+    Text is normalised to NFC; a field holding NUL or a lone surrogate is refused (422) on that field.
+    """
+    cached: FormData | None = getattr(request.state, "clean_form", None)
+    if cached is not None:
+        return cached
     form: FormData = await request.form(max_files=MAX_FORM_FILES, max_fields=MAX_FORM_FIELDS)
-    return form
+    items: list[tuple[str, Any]] = []
+    problems: dict[str, FieldError] = {}
+    for key, value in form.multi_items():
+        if isinstance(value, str):
+            try:
+                value = clean_text(value, key)
+            except BodyRefused as refused:
+                problems[key] = FieldError(refused.message, refused.message_en)
+        items.append((key, value))
+    if problems:
+        raise invalid(FormErrors(problems, "Dữ liệu chưa hợp lệ.", "The input is not valid."))
+    request.state.clean_form = FormData(items)
+    return request.state.clean_form
 
 
 async def check_csrf(request: Request) -> FormData:

@@ -149,3 +149,13 @@ def test_the_language_switch_speaks_english_and_comes_back(browse: Browse) -> No
     back = client.get("/ngon-ngu?lang=vi&next=//evil.example", follow_redirects=False)
     assert back.headers["location"] == "/"
     assert '<html lang="vi"' in client.get("/tra-cuu").text
+
+
+def test_a_page_form_with_a_nul_byte_is_refused_on_its_field(browse: Browse) -> None:
+    client = browse()
+    page = client.get("/dang-nhap")
+
+    refused = client.post("/dang-nhap", data={"csrf": csrf_of(page), "username": "quantri\x00"})
+
+    assert refused.status_code == 422
+    assert "NUL" in refused.text
