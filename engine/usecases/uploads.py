@@ -10,13 +10,14 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from engine.actor import Actor, Role
-from engine.errors import FieldError, Forbidden, NotFound, Unavailable
+from engine.errors import Conflict, FieldError, Forbidden, NotFound, Unavailable
 from engine.services import Services
 from engine.store.db import UnitOfWork
 from engine.store.models import DossierRow, DossierUploadRow, UploadRow, row_id
@@ -24,6 +25,7 @@ from engine.upload import check_content, safe_name
 from engine.usecases.access import is_owner
 
 MAX_PER_PAPER = 10
+DAILY_CAP = 200  # uploads per owner in 24 hours
 RECENT = 50
 UPLOAD_ID = 24  # characters of a new id (18 random bytes, URL-safe)
 
@@ -76,6 +78,7 @@ def store_upload(
     require_uploader(actor)
     if services.files is None:
         raise Unavailable("Kho lưu tệp chưa được cấu hình.", "No file store is configured.")
+    _check_daily_cap(services, uow, actor)
     checked = check_content(data, services.upload_max_bytes)
     sha256 = services.files.put(checked.data)  # the file first: a row never points at nothing
     subject, number = owner_columns(actor)
@@ -92,6 +95,23 @@ def store_upload(
     uow.session.add(row)
     uow.flush()
     return row
+
+
+def _check_daily_cap(services: Services, uow: UnitOfWork, actor: Actor) -> None:
+    """At most DAILY_CAP files per owner in 24 hours: a filing needs a handful, a script would need more."""
+    since = services.clock.now() - timedelta(days=1)
+    count = uow.session.exec(
+        select(func.count())
+        .select_from(UploadRow)
+        .where(owned_where(UploadRow.owner_subject, UploadRow.owner_identity_number, actor))
+        .where(col(UploadRow.created_at) >= since)
+    ).one()
+    if count >= DAILY_CAP:
+        raise Conflict(
+            f"Bạn đã tải lên {DAILY_CAP} tệp trong 24 giờ qua; vui lòng thử lại sau.",
+            f"You uploaded {DAILY_CAP} files in the last 24 hours; please try again later.",
+            code="UploadLimit",
+        )
 
 
 @dataclass(frozen=True)

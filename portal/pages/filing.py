@@ -343,11 +343,17 @@ def paper_upload(
     try:
         with c.transaction() as uow:
             filing = Filing(c, uow, actor, code, draft_id)
+            if key not in {p.key for p in filing.definition.papers}:
+                raise NotFound("Thủ tục không có giấy tờ này.", "The procedure lists no such paper.")
             ids = list(filing.draft.papers.get(key, []))
             files = _files(form, "files")
             reuse = _text(form, "reuse")
             if not files and not reuse:
                 message = ("Vui lòng chọn tệp để tải lên.", "Choose a file to upload.")
+                raise InvalidInput(*message, {field: FieldError(*message)})
+            if len(ids) + len(files) > uploads.MAX_PER_PAPER:
+                n = uploads.MAX_PER_PAPER
+                message = (f"Mỗi giấy tờ tối đa {n} tệp.", f"At most {n} files per paper.")
                 raise InvalidInput(*message, {field: FieldError(*message)})
             for file in files:
                 data = _read(file, c.services.upload_max_bytes)
@@ -356,7 +362,9 @@ def paper_upload(
                 ids.append(reuse)
             changed = {**filing.draft.papers, key: list(dict.fromkeys(ids))}
             drafts.save_draft(c.services, uow, actor, draft_id, papers=changed, last_step=PAPERS)
-    except InvalidInput as exc:
+    except (InvalidInput, Conflict) as exc:
+        if isinstance(exc, Conflict) and exc.code != "UploadLimit":
+            raise
         fields = {field: next(iter(exc.fields.values()), FieldError(exc.message, exc.message_en))}
         errors = FormErrors(fields, exc.message, exc.message_en)
         with c.transaction() as uow:

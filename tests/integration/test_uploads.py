@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from engine.clock import FixedClock
 from engine.upload import sniff
+from engine.usecases import uploads as uploads_uc
 from portal.wiring import Container
 from tests.builders import (
     AN,
@@ -132,6 +136,20 @@ class TestTheStore:
 
         assert first != second
         assert len(list((container.settings.data_dir / "uploads").rglob("*"))) == 2  # one folder, one file
+
+
+class TestTheDailyCap:
+    def test_past_the_cap_uploads_are_refused_until_a_day_has_passed(
+        self, client: TestClient, auth: Auth, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(uploads_uc, "DAILY_CAP", 2)
+        uploaded(client, auth)
+        uploaded(client, auth)
+
+        error(post_upload(client, auth(AN), pdf(), "a.pdf"), 409, "UploadLimit")
+        assert post_upload(client, auth(BINH), pdf(), "a.pdf").status_code == 201, "the cap is per owner"
+        clock.advance(timedelta(days=1, minutes=1))
+        assert post_upload(client, auth(AN), pdf(), "a.pdf").status_code == 201
 
 
 class TestWhoMayUpload:
