@@ -125,6 +125,16 @@ def field_keys(nodes: list[eform.Node]) -> list[str]:
     return keys
 
 
+def registry_fields(nodes: list[eform.Node]) -> bool:
+    """True when a field of these nodes holds a value from the population database."""
+    for node in nodes:
+        if isinstance(node, eform.Field) and node.registry:
+            return True
+        if isinstance(node, eform.Group) and registry_fields(list(node.children)):
+            return True
+    return False
+
+
 def in_page_order(section: eform.Section, errors: Mapping[str, FieldError]) -> dict[str, FieldError]:
     """Errors in the order their fields appear, so the summary reads like the page."""
     order = {key: i for i, key in enumerate(field_keys(section.nodes))}
@@ -240,6 +250,7 @@ def _step_page(
         "back": back,
         "errors": errors or FormErrors({}),
         "prefill_failed": request.query_params.get("dien-san") == "khong",
+        "registry_note": registry_fields(section.nodes),
     }
     return render(request, "filing/step.html", context, status_code=status_code)
 
