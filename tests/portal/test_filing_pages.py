@@ -12,7 +12,19 @@ import httpx
 from fastapi.testclient import TestClient
 
 from portal.wiring import Container
-from tests.builders import AN, BA_DINH, BINH, OFFICER, RESIDENCE, SPECIALIST, Api, ok, residence_form
+from tests.builders import (
+    AN,
+    BA_DINH,
+    BINH,
+    BIRTH,
+    OFFICER,
+    RESIDENCE,
+    SPECIALIST,
+    Api,
+    birth_form,
+    ok,
+    residence_form,
+)
 from tests.portal.conftest import Browse, csrf_of
 from tests.upload_builders import exe, pdf, png
 
@@ -133,6 +145,34 @@ class TestTheWholeFiling:
         proof = next(p for p in detail["papers"] if p["key"] == "residence_proof")
         assert client.get(f"{draft_base}/kiem-tra").status_code == 404, "the draft is gone once filed"
         assert api.get(f"/uploads/{proof['uploads'][0]}", SPECIALIST).status_code == 200
+
+    def test_a_birth_registration_is_filed_through_the_same_pages(self, browse: Browse, api: Api) -> None:
+        client = browse(AN)
+        page = client.get(f"/thu-tuc/{BIRTH}/nop")
+        started = client.post(
+            f"/thu-tuc/{BIRTH}/nop", data={"csrf": csrf_of(page), "agency": BA_DINH}, follow_redirects=False
+        )
+        form = birth_form()
+        form["declarant"] = {
+            "full_name": "Nguyễn Văn An",
+            "identity_number": "001088012345",
+            "relation_to_child": "Cha",
+            "phone": "0912345678",
+        }
+        del form["father"]  # an optional section left blank
+
+        papers_url = fill_form(client, started.headers["location"], form)
+        draft_base = papers_url.rsplit("/", 1)[0]
+        check = client.get(f"{draft_base}/kiem-tra")
+        assert "Lê Minh Anh" in check.text
+        filed = client.post(f"{draft_base}/kiem-tra", data={"csrf": csrf_of(check)}, follow_redirects=False)
+
+        assert filed.status_code == 303, filed.text
+        code = filed.headers["location"].rsplit("/", 1)[1]
+        detail = api.dossier(code, OFFICER)
+        assert detail["form"]["child"]["date_of_birth"] == "2026-02-20"
+        assert "father" not in detail["form"]
+        assert detail["applicant"]["full_name"] == "Nguyễn Văn An"
 
     def test_a_draft_is_resumed_where_it_was_left(self, browse: Browse) -> None:
         client = browse(AN)
