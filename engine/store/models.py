@@ -80,8 +80,9 @@ class DossierRow(SQLModel, table=True):
     agency_code: str = Field(foreign_key="agency.code")
     channel: str
     status: int = Field(index=True)
-    owner_subject: str | None = None
+    owner_subject: str | None = None  # the account that filed online (ownership fallback only)
     applicant_name: str
+    # The verified identity number the dossier belongs to (ownership key, engine/usecases/access.py).
     applicant_id_number: str | None = None
     applicant: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     form: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))

@@ -186,6 +186,9 @@ class TestTheWholeFiling:
         assert resumed.headers["location"] == first  # the last step saved was step 1
         assert second.endswith("/buoc/2")
         assert "Làm tiếp hồ sơ nháp" in client.get(START).text
+        mine = client.get("/ho-so")
+        assert f'href="{first.rsplit("/buoc/", 1)[0]}"' in mine.text, "listed in «Hồ sơ của tôi» to resume"
+        assert "Đăng ký thường trú" in mine.text
 
 
 class TestMistakesOnAStep:
