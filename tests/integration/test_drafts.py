@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -181,6 +182,29 @@ class TestFiling:
         with pytest.raises(NotFound):
             file(container, draft_id)
 
+        with container.transaction() as uow:
+            assert len(uow.session.exec(select(DossierRow)).all()) == 1
+
+    def test_a_double_click_on_file_files_one_dossier(self, container: Container) -> None:
+        draft_id = started(container)
+        save(container, draft_id, form=residence_form())
+        barrier = threading.Barrier(2)
+        outcomes: list[str] = []
+
+        def press() -> None:
+            barrier.wait()
+            try:
+                outcomes.append(file(container, draft_id)["code"])
+            except NotFound:
+                outcomes.append("not found")
+
+        threads = [threading.Thread(target=press) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+
+        assert sorted(o == "not found" for o in outcomes) == [False, True]
         with container.transaction() as uow:
             assert len(uow.session.exec(select(DossierRow)).all()) == 1
 
