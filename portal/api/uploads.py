@@ -101,7 +101,9 @@ def file_response(content: uc.UploadContent) -> Response:
     row = content.row
     ascii_name = row.display_name.encode("ascii", "ignore").decode() or "tep"
     ascii_name = ascii_name.replace('"', "")
-    disposition = f"inline; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(row.display_name)}"
+    # Images open in the tab; a PDF is downloaded: browsers refuse their PDF viewer in a sandboxed document.
+    how = "inline" if row.mime.startswith("image/") else "attachment"
+    disposition = f"{how}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(row.display_name)}"
     return Response(
         content.data,
         media_type=row.mime,

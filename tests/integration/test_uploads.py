@@ -61,6 +61,7 @@ class TestTheTypeComesFromTheContent:
         assert body["name"] == "giay-to-nha.png"
         served = client.get(body["href"], headers=auth(AN))
         assert served.headers["content-type"] == "image/png"
+        assert served.headers["content-disposition"].startswith("inline;"), "an image opens in the tab"
         assert sniff(served.content) == "image/png"
 
     def test_a_program_renamed_pdf_is_refused(self, client: TestClient, auth: Auth) -> None:
@@ -176,6 +177,7 @@ class TestWhoMayDownload:
         assert response.status_code == 200
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["content-security-policy"].startswith("sandbox")
+        assert response.headers["content-disposition"].startswith("attachment;"), "a PDF is downloaded"
         assert (
             "filename*=UTF-8''Gi%E1%BA%A5y%20x%C3%A1c%20nh%E1%BA%ADn.pdf"
             in response.headers["content-disposition"]
