@@ -230,6 +230,11 @@ def agency_save(
 # --- one page per section ------------------------------------------------------------------------------
 
 
+def step_number(text: str) -> int:
+    """The step number of an address; anything else is a step that does not exist (the 404 page)."""
+    return int(text) if text.isdigit() and len(text) <= 3 else 0
+
+
 def _section(filing: Filing, number: int, errors: FormErrors | None = None) -> tuple[eform.Section, int]:
     sections = filing.sections(errors)
     if not 1 <= number <= len(sections):
@@ -257,27 +262,29 @@ def _step_page(
 
 @router.get("/thu-tuc/{code}/nop/{draft_id}/buoc/{number}", response_class=HTMLResponse)
 def step(
-    request: Request, code: str, draft_id: str, number: int, c: ContainerDep, actor: Citizen
+    request: Request, code: str, draft_id: str, number: str, c: ContainerDep, actor: Citizen
 ) -> HTMLResponse:
     """One section of the e-form; with `?kiem-tra=1` (from the check page) its problems are shown."""
+    n = step_number(number)
     with c.transaction() as uow:
         filing = Filing(c, uow, actor, code, draft_id)
         errors = None
         if request.query_params.get("kiem-tra"):
-            section, _total = _section(filing, number)
+            section, _total = _section(filing, n)
             found = drafts.section_errors(c.services, uow, filing.draft, section.properties)
             errors = page_errors(found) if found else None
-    return _step_page(request, filing, number, errors)
+    return _step_page(request, filing, n, errors)
 
 
 @router.post("/thu-tuc/{code}/nop/{draft_id}/buoc/{number}", response_class=HTMLResponse)
 def step_save(
-    request: Request, code: str, draft_id: str, number: int, c: ContainerDep, actor: Citizen, form: CsrfForm
+    request: Request, code: str, draft_id: str, number: str, c: ContainerDep, actor: Citizen, form: CsrfForm
 ) -> Response:
     """Lưu và tiếp tục: keep the section's answers; on to the next step, or back with what is wrong."""
+    n = step_number(number)
     with c.transaction() as uow:
         filing = Filing(c, uow, actor, code, draft_id)
-        section, total = _section(filing, number)
+        section, total = _section(filing, n)
         parsed = eform.parse(filing.schema, form, only=section.properties)
         merged = eform.merge(filing.draft.form, parsed.data, section.properties)
         filing.draft, found = drafts.save_step(
@@ -287,15 +294,15 @@ def step_save(
             draft_id,
             form=merged,
             properties=section.properties,
-            step=f"buoc-{number}",
+            step=f"buoc-{n}",
         )
         filing.marks = drafts.registry_marks(filing.draft)  # a changed answer is no longer the registry's
     problems = in_page_order(section, {**page_errors(found).fields, **parsed.errors})
     if problems and _text(form, "action") != "later":
-        return _step_page(request, filing, number, page_errors(problems), status_code=422)
+        return _step_page(request, filing, n, page_errors(problems), status_code=422)
     if _text(form, "action") == "later":
         return see_other("/ho-so")
-    return see_other(f"{filing.base}/buoc/{number + 1}" if number < total else f"{filing.base}/{PAPERS}")
+    return see_other(f"{filing.base}/buoc/{n + 1}" if n < total else f"{filing.base}/{PAPERS}")
 
 
 # --- papers --------------------------------------------------------------------------------------------

@@ -340,6 +340,15 @@ class TestWhoMayFile:
     def test_an_officer_gets_the_403_page(self, browse: Browse) -> None:
         assert browse(OFFICER).get(START).status_code == 403
 
+    def test_a_step_that_does_not_exist_is_the_404_page(self, browse: Browse) -> None:
+        client = browse(AN)
+        draft_base = start(client).rsplit("/buoc/", 1)[0]
+
+        for step in ("99", "0", "abc", "1e3"):
+            page = client.get(f"{draft_base}/buoc/{step}")
+            assert page.status_code == 404, step
+            assert "<html" in page.text
+
     def test_another_citizen_cannot_open_the_draft(self, browse: Browse) -> None:
         first = start(browse(AN))
 
