@@ -1,7 +1,7 @@
 """uploads, the dossiers that reference them, and filing drafts
 
 Revision ID: 0007
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-06 00:00:00
 
 - `upload`: one row per uploaded file (random id, content hash into the file store, sniffed type, size,
@@ -19,7 +19,7 @@ from alembic import op
 import engine.store.types
 
 revision: str = "0007"
-down_revision: str | None = "0006"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -64,7 +64,8 @@ class DossierRow(SQLModel, table=True):
     __tablename__ = "dossier"
     __table_args__ = (
         Index("ix_dossier_open_due", "status", "due_at"),
-        Index("ix_dossier_agency_status", "agency_code", "status"),
+        # The one-stop queues: an agency's dossiers at one status, oldest first, keyset on id.
+        Index("ix_dossier_agency_status_id", "agency_code", "status", "id"),
         Index("ix_dossier_agency_id", "agency_code", "id"),
         Index("ix_dossier_owner_id", "owner_subject", "id"),
         Index("ix_dossier_applicant_id", "applicant_id_number", "id"),
