@@ -199,11 +199,3 @@ def link_uploads(uow: UnitOfWork, dossier: DossierRow, papers: Iterable[dict[str
                 uow.session.add(
                     DossierUploadRow(dossier_id=row_id(dossier), upload_id=upload_id, paper_key=key)
                 )
-
-
-def describe(rows: Iterable[UploadRow]) -> list[dict[str, Any]]:
-    """What to show of uploads (no hash, no owner)."""
-    return [
-        {"id": r.id, "name": r.display_name, "mime": r.mime, "size": r.size, "created_at": r.created_at}
-        for r in rows
-    ]

@@ -87,13 +87,6 @@ class Filing:
         choices = {"papers": [(p.name, p.name) for p in self.definition.papers]}
         return eform.build(self.schema, self.draft.form, errors, registry=self.marks, choices=choices)
 
-    def steps(self) -> list[dict[str, Any]]:
-        """Every step of the filing in order, with its address."""
-        out = [{"title": s.title, "href": f"{self.base}/buoc/{s.number}"} for s in self.sections()]
-        out.append({"title": _("Giấy tờ kèm theo"), "href": f"{self.base}/{PAPERS}"})
-        out.append({"title": _("Kiểm tra lại thông tin"), "href": f"{self.base}/{CHECK}"})
-        return out
-
 
 def drafts_not_found() -> NotFound:
     """The answer for a draft that is not this procedure's (as for one that is not the citizen's)."""
