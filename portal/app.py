@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from integrations.keycloak.oidc import KeycloakLogin
 from portal import errors, pages
-from portal.api import calendar, documents, dossiers, ioc, me, procedures, residents, tasks
+from portal.api import calendar, documents, dossiers, ioc, me, procedures, residents, tasks, uploads
 from portal.api_docs import install as install_api_docs
 from portal.auth import TokenVerifier
 from portal.guard import BodyGuard
@@ -43,7 +43,7 @@ def create_app(
     app.state.login = keycloak_login or build_login(settings, keycloak)
     errors.install(app)
     install_api_docs(app)
-    for module in (procedures, dossiers, tasks, calendar, ioc, residents, documents, me):
+    for module in (procedures, dossiers, tasks, calendar, ioc, residents, documents, me, uploads):
         app.include_router(module.router, prefix="/api/v1")
     for router in pages.ROUTERS:
         app.include_router(router)
