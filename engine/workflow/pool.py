@@ -29,6 +29,7 @@ import atexit
 import contextlib
 import json
 import logging
+import math
 import os
 import select
 import signal
@@ -134,8 +135,8 @@ def _send(worker: _Worker, payload: bytes) -> None:
 
 def _limit_message(seconds: float) -> ScriptLimitExceeded:
     return ScriptLimitExceeded(
-        f"chạy quá thời gian cho phép ({seconds:g} giây) và đã bị dừng",
-        f"exceeded its time budget ({seconds:g} s) and was stopped",
+        f"chạy quá thời gian cho phép ({seconds:.2g} giây) và đã bị dừng",
+        f"exceeded its time budget ({seconds:.2g} s) and was stopped",
         "time",
     )
 
@@ -159,7 +160,7 @@ class ScriptPool:
         self.preload = preload
         self.stats = PoolStats()
         self._idle: list[_Worker] = []
-        self._busy: set[int] = set()
+        self._busy: dict[int, _Worker] = {}
         self._count = 0  # started or starting, idle or busy
         self._dying: list[subprocess.Popen[bytes]] = []
         self._closed = False
@@ -189,19 +190,38 @@ class ScriptPool:
                 self._cond.wait(wait)
         return True
 
-    def run(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
-        """Evaluate one request within `timeout` seconds of wall clock; the worker's answer (`ok` true/false).
+    def run(
+        self,
+        request: dict[str, Any],
+        timeout: float,
+        *,
+        wait: float | None = None,
+        deadline: float | None = None,
+    ) -> dict[str, Any]:
+        """Evaluate one request: the worker's answer (`ok` true/false).
 
-        Raises ScriptLimitExceeded when the budget ends first (the worker is killed) or a worker dies.
+        `timeout` is the evaluation's wall-clock budget, counted once a worker has it; `wait` bounds the wait
+        for a free worker (default: `timeout`); `deadline` (monotonic) caps both. Raises ScriptLimitExceeded
+        when the budget ends first (the worker is killed), a worker dies, or none was free in time.
         """
-        deadline = time.monotonic() + timeout
+        now = time.monotonic()
+        cap = deadline if deadline is not None else math.inf
+        if wait is not None:
+            wait_until = now + wait
+        else:
+            wait_until = deadline if deadline is not None else now + timeout
         request = {**request, "cpu": max(1, int(timeout + 0.999)), "max_output": self.max_output}
         try:
             payload = json.dumps(request, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         except (TypeError, ValueError) as exc:
             raise ScriptFailed("TypeError", f"task data is not plain JSON: {exc}") from None
         for attempt in (1, 2):
-            worker = self._checkout(deadline, timeout)
+            worker = self._checkout(min(cap, wait_until))
+            started = time.monotonic()
+            budget = min(cap, started + timeout) - started
+            if budget <= 0:
+                self._checkin(worker)
+                raise _limit_message(timeout)
             try:
                 _send(worker, payload)
             except OSError:
@@ -212,7 +232,7 @@ class ScriptPool:
                         "không gửi được tới tiến trình chạy mã lệnh", "the script worker died", "died"
                     ) from None
                 continue
-            return self._answer(worker, deadline, timeout)
+            return self._answer(worker, started + budget, budget)
         raise AssertionError("unreachable")
 
     def close(self) -> None:
@@ -220,7 +240,12 @@ class ScriptPool:
         with self._cond:
             self._closed = True
             idle, self._idle = self._idle, []
+            busy = list(self._busy.values())
             self._cond.notify_all()
+        for worker in busy:  # their request threads see the worker die and raise
+            with contextlib.suppress(OSError):
+                worker.process.kill()
+            worker.process.wait()
         for worker in idle:
             with contextlib.suppress(OSError):
                 worker.stdin.close()
@@ -241,6 +266,11 @@ class ScriptPool:
         with self._cond:
             pids = [worker.process.pid for worker in self._idle]
             return pids + sorted(self._busy)
+
+    def busy_count(self) -> int:
+        """Workers evaluating right now."""
+        with self._cond:
+            return len(self._busy)
 
     # --- internals ---------------------------------------------------------------------------------------
 
@@ -266,8 +296,8 @@ class ScriptPool:
     def _death(self, code: int | None, timeout: float) -> ScriptLimitExceeded:
         if code == -signal.SIGXCPU:
             return ScriptLimitExceeded(
-                f"dùng quá thời gian CPU cho phép ({timeout:g} giây) và đã bị dừng",
-                f"exceeded its CPU budget ({timeout:g} s) and was stopped",
+                f"dùng quá thời gian CPU cho phép ({timeout:.2g} giây) và đã bị dừng",
+                f"exceeded its CPU budget ({timeout:.2g} s) and was stopped",
                 "cpu",
             )
         mb = self.memory_bytes >> 20
@@ -277,27 +307,29 @@ class ScriptPool:
             "died",
         )
 
-    def _checkout(self, deadline: float, timeout: float) -> _Worker:
+    def _checkout(self, deadline: float) -> _Worker:
         self.start()
+        began = time.monotonic()
         with self._cond:
             while not self._idle:
                 if self._closed:
                     raise RuntimeError("the script pool is closed")
                 wait = deadline - time.monotonic()
                 if wait <= 0:
+                    waited = time.monotonic() - began
                     raise ScriptLimitExceeded(
-                        f"không được chạy vì mọi tiến trình chạy mã lệnh đều bận quá {timeout:g} giây",
-                        f"could not run: every script worker stayed busy for {timeout:g} s",
+                        f"không được chạy vì mọi tiến trình chạy mã lệnh đều bận quá {waited:.2g} giây",
+                        f"could not run: every script worker stayed busy for {waited:.2g} s",
                         "busy",
                     )
                 self._cond.wait(wait)
             worker = self._idle.pop()
-            self._busy.add(worker.process.pid)
+            self._busy[worker.process.pid] = worker
             return worker
 
     def _checkin(self, worker: _Worker) -> None:
         with self._cond:
-            self._busy.discard(worker.process.pid)
+            self._busy.pop(worker.process.pid, None)
             if self._closed:
                 self._dying.append(worker.process)
                 worker.process.kill()
@@ -315,7 +347,7 @@ class ScriptPool:
             with contextlib.suppress(OSError):
                 stream.close()
         with self._cond:
-            self._busy.discard(worker.process.pid)
+            self._busy.pop(worker.process.pid, None)
             self._count -= 1
             self._dying.append(worker.process)
             self.stats.killed += killed

@@ -174,18 +174,15 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[mis
         """Service tasks are not supported: the engine talks to other systems through its own ports."""
         raise ScriptRejected("service tasks are not supported")
 
-    def _budget(self) -> float:
+    def _deadline(self) -> float | None:
         deadline = _STEP_DEADLINE.get()
-        if deadline is None:
-            return self.timeout
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
+        if deadline is not None and deadline <= time.monotonic():
             raise ScriptLimitExceeded(
                 "không được chạy vì bước xử lý đã dùng hết thời gian dành cho mã lệnh",
                 "was not run: the engine step used up the time allowed for model code",
                 "step",
             )
-        return min(self.timeout, remaining)
+        return deadline
 
     def _call(
         self, mode: str, source: str, context: dict[str, Any], external: dict[str, Any]
@@ -197,7 +194,11 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[mis
             "external": external,
             "helpers": self._helper_paths,
         }
-        answer = self.pool.run(request, self._budget())
+        # Waiting for a free worker (a killed one is being replaced) may take up to the step budget; the
+        # evaluation itself gets `timeout` from when it starts; the step's deadline caps both.
+        deadline = self._deadline()
+        wait = self.timeout if deadline is None else None
+        answer = self.pool.run(request, self.timeout, wait=wait, deadline=deadline)
         if answer.get("ok"):
             return answer
         if answer.get("kind") == "rejected":

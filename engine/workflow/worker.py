@@ -81,12 +81,21 @@ def _encode(message: dict[str, Any]) -> bytes:
     return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def _encode_value(name: str, value: Any) -> bytes:
-    """One value as JSON; a TypeError names the variable (sets, generators and the like are not data)."""
+class _TooLarge(Exception):
+    pass
+
+
+def _encoded_size(name: str, value: Any, budget: int) -> int:
+    """Bytes of one value as JSON, refusing early past `budget`; a TypeError names the variable."""
+    if isinstance(value, str) and len(value) > budget:
+        raise _TooLarge(f"'{name}' is more than {budget} bytes")
     try:
-        return _encode({"v": value})
+        size = len(_encode({"v": value}))
     except (TypeError, ValueError, RecursionError) as exc:
         raise TypeError(f"'{name}' ({type(value).__name__}) cannot be stored as task data: {exc}") from None
+    if size > budget:
+        raise _TooLarge(f"'{name}' is {size} bytes, more than {budget}")
+    return size
 
 
 def _scope(request: dict[str, Any], context: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
@@ -99,22 +108,23 @@ def _scope(request: dict[str, Any], context: dict[str, Any]) -> tuple[dict[str, 
     return scope, set(helpers) | set(external)
 
 
-def _run(request: dict[str, Any], pristine: dict[str, Any]) -> dict[str, Any]:
+def _run(request: dict[str, Any], pristine: dict[str, Any], max_output: int) -> dict[str, Any]:
     mode = request["mode"]
     code = compile_checked(request["source"], mode)
     context: dict[str, Any] = request.get("context") or {}
     scope, predefined = _scope(request, context)
     if mode == "eval":
         value = eval(code, scope)
-        _encode_value("<expression>", value)
+        _encoded_size("<expression>", value, max_output)
         return {"ok": True, "value": value}
     exec(code, scope)
     changed: dict[str, Any] = {}
+    budget = max_output
     for key, value in scope.items():
         if key == "__builtins__" or key in predefined or callable(value) or isinstance(value, ModuleType):
             continue
         if key not in pristine or not _same(value, pristine[key]):
-            _encode_value(key, value)
+            budget -= _encoded_size(key, value, budget)
             changed[key] = value
     deleted = [key for key in pristine if key not in scope]
     return {"ok": True, "changed": changed, "deleted": deleted}
@@ -144,7 +154,9 @@ def handle(body: bytes) -> tuple[dict[str, Any], int]:
     resource.setrlimit(resource.RLIMIT_CPU, (min(hard, int(used) + 1 + cpu), hard))
     retire = used > LIFETIME_CPU_SECONDS / 2
     try:
-        answer = _run(request, pristine)
+        answer = _run(request, pristine, max_output)
+    except _TooLarge as exc:
+        answer = {"ok": False, "kind": "output", "type": "OutputTooLarge", "message": str(exc)}
     except MemoryError:
         answer = {"ok": False, "kind": "memory", "type": "MemoryError", "message": "out of memory"}
         retire = True
