@@ -81,7 +81,7 @@ class SpiffRuntime:
         *,
         max_loop_rounds: int = 20,
         script_timeout: float = 1.0,
-        step_timeout: float = 5.0,
+        step_timeout: float = 2.0,
         script_pool: ScriptPool | None = None,
         max_specs: int = 128,
         validate_xml: bool = True,
