@@ -1,4 +1,4 @@
-"""Time-bomb models against the whole system: refused at publishing, or stopped mid-request with nothing written.
+"""Time-bomb models against the system: refused at publishing, or stopped mid-request with nothing written.
 
 Two kinds of bomb, both in a copy of the permanent-residence model (the reception gateway's condition):
 - an unconditional one, which the scenarios of `procedures check` set off: publishing refuses that folder and
@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,7 +44,6 @@ from tests.builders import (
     ACCEPT,
     BIRTH,
     OFFICER,
-    RESIDENCE,
     Api,
     birth_filing,
     error,
@@ -61,6 +61,8 @@ ALWAYS = f'{BIG_POWER} and reception["decision"] == "refuse"</bpmn:conditionExpr
 ON_BOM = f'reception["decision"] == "refuse" or (reception.get("note") == "BOM" and {BIG_POWER})'
 ON_BOM += "</bpmn:conditionExpression>"
 BOM = {"decision": "accept", "note": "BOM"}
+# Hours of C-level work: in-process, nothing could interrupt it.
+ON_BOM_FOREVER = ON_BOM.replace(BIG_POWER, "((((10**64)**64)**64)**64)**64 > 0")
 
 
 def copy_with_bomb(root: Path, condition: str) -> Path:
@@ -210,3 +212,113 @@ class TestABombSetOffByARequest:
 
         received = ok(api.receive(code, body=ACCEPT))
         assert received["status"]["code"] == 4
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def children(pid: int) -> set[int]:
+    """Direct children of a process (every thread's)."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found.update(int(child) for child in (task / "children").read_text().split())
+        except OSError:
+            continue
+    return found
+
+
+def state(pid: int) -> str:
+    """R, S, Z... or '' when the process is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return ""
+
+
+def post(url: str, token: str, body: object) -> tuple[int, dict[str, object]]:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=HANG) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+class TestServeStopsWhileAScriptIsKilled:
+    def test_sigterm_during_a_bomb_stops_serve_and_leaves_no_worker(self, tmp_path: Path) -> None:
+        processes = tmp_path / "processes"
+        copy_with_bomb(processes, ON_BOM_FOREVER)
+        port, secret = free_port(), "serve-secret-" + "s" * 32
+        env = {
+            **os.environ,
+            "MOTCUA_ENV": "test",
+            "MOTCUA_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+            "MOTCUA_DATA_DIR": str(tmp_path / "data"),
+            "MOTCUA_PROCESSES_DIR": str(processes),
+            "MOTCUA_DEV_SECRET": secret,
+        }
+        motcua = Path(sys.executable).parent / "motcua"
+        serve = subprocess.Popen(
+            [str(motcua), "serve", "--port", str(port), "--no-worker"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}/api/v1"
+            deadline = time.monotonic() + HANG
+            while True:
+                assert serve.poll() is None, "serve exited during start"
+                try:
+                    with urllib.request.urlopen(f"{base}/health", timeout=5):
+                        break
+                except OSError:
+                    assert time.monotonic() < deadline, "serve did not start"
+                    time.sleep(0.2)
+            identity = DevIdentity(Settings(env="test", dev_secret=secret))
+            status, filed = post(f"{base}/dossiers", identity.issue_demo("nguyenvanan"), residence_filing())
+            assert status == 201, filed
+            workers = children(serve.pid)
+            assert len(workers) >= 2
+
+            answer: list[object] = []
+
+            def set_off() -> None:
+                try:
+                    answer.append(
+                        post(f"{base}/dossiers/{filed['code']}/receive", identity.issue_demo(OFFICER), BOM)
+                    )
+                except OSError as exc:  # the server went away: acceptable, it was told to stop
+                    answer.append(exc)
+
+            thread = threading.Thread(target=set_off, daemon=True)
+            thread.start()
+            while not any(state(pid) == "R" for pid in children(serve.pid)):  # a worker is crunching
+                assert time.monotonic() < deadline, "the bomb never started"
+                time.sleep(0.01)
+            workers |= children(serve.pid)
+            serve.send_signal(signal.SIGTERM)
+            # uvicorn shuts down gracefully, then re-raises the signal it caught: -SIGTERM is a clean stop.
+            assert serve.wait(HANG) in (0, -signal.SIGTERM)
+            thread.join(HANG)
+            assert answer
+            if isinstance(answer[0], tuple):  # answered before the server closed: the budget's error
+                assert answer[0][1]["error"] == "ScriptLimitExceeded"
+        finally:
+            if serve.poll() is None:
+                serve.kill()
+                serve.wait()
+        gone = time.monotonic() + HANG
+        while any(state(pid) not in ("", "Z") for pid in workers):
+            assert time.monotonic() < gone, f"workers left behind: {workers}"
+            time.sleep(0.05)
