@@ -109,3 +109,61 @@ def compile_checked(source: str, mode: str) -> CodeType:
         _check_node(node)
     code: CodeType = compile(tree, SCRIPT_FILENAME, mode)
     return code
+
+
+# Node types of an expression that can only look at data already in memory: no call, loop, comprehension,
+# arithmetic, assignment, slice or f-string. Its cost is bounded by one scan of the task data it compares
+# (C-level comparisons are linear in the data, a tuple of constants is bounded by the source), and it
+# allocates nothing but its result, so it needs no worker process (see `is_bounded_expression`).
+_BOUNDED_NODES = (
+    ast.Expression,
+    ast.Compare,
+    ast.BoolOp,
+    ast.And,
+    ast.Or,
+    ast.UnaryOp,
+    ast.Not,
+    ast.Name,
+    ast.Load,
+    ast.Constant,
+    ast.Subscript,
+    ast.Tuple,
+    ast.List,
+    ast.Eq,
+    ast.NotEq,
+    ast.Lt,
+    ast.LtE,
+    ast.Gt,
+    ast.GtE,
+    ast.In,
+    ast.NotIn,
+    ast.Is,
+    ast.IsNot,
+)
+MAX_BOUNDED_SOURCE = 2_000
+
+
+@lru_cache(maxsize=2048)
+def is_bounded_expression(source: str) -> bool:
+    """True for a gateway-style condition (`reception["decision"] == "refuse"`, `"P30D"`) that provably
+    ends quickly and allocates nothing: only names, constant subscripts, literals, comparisons and
+    and/or/not. Such an expression is evaluated in-process; everything else runs in a worker."""
+    if len(source) > MAX_BOUNDED_SOURCE:
+        return False
+    try:
+        tree = ast.parse(source, filename=SCRIPT_FILENAME, mode="eval")
+    except SyntaxError:
+        return False
+    return all(_bounded_node(node) for node in ast.walk(tree))
+
+
+def _bounded_node(node: ast.AST) -> bool:
+    if not isinstance(node, _BOUNDED_NODES):
+        return False
+    if isinstance(node, ast.UnaryOp):
+        return isinstance(node.op, ast.Not)
+    if isinstance(node, ast.Subscript):
+        return isinstance(node.slice, ast.Constant)
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str | int | float | bool | None)
+    return True

@@ -286,3 +286,40 @@ class TestNoOrphans:
             os.kill(server.pid, signal.SIGKILL)
             server.wait()
         assert wait_until(lambda: not any(running(pid) for pid in pids))
+
+
+class TestBoundedExpressions:
+    @pytest.mark.parametrize(
+        "source",
+        ['reception["decision"] == "refuse"', '"P30D"', 'not done and kind in ("a", "b")', "items[0] < 3"],
+    )
+    def test_a_condition_that_only_compares_runs_in_process(
+        self, environment: SandboxEnvironment, pool: ScriptPool, source: str
+    ) -> None:
+        before = pool.stats.evaluations
+        context = {"reception": {"decision": "accept"}, "done": False, "kind": "a", "items": [1]}
+        assert environment.evaluate(source, context) in (False, True, "P30D")
+        assert pool.stats.evaluations == before
+
+    @pytest.mark.parametrize(
+        "source",
+        [
+            'reception.get("decision") == "refuse"',
+            "x * 2 > 1",
+            "sum([x]) > 0",
+            "[y for y in [x]] == [1]",
+            "-x < 0",
+        ],
+    )
+    def test_anything_else_goes_to_a_worker(
+        self, environment: SandboxEnvironment, pool: ScriptPool, source: str
+    ) -> None:
+        before = pool.stats.evaluations
+        environment.evaluate(source, {"x": 1, "reception": {"decision": "accept"}})
+        assert pool.stats.evaluations == before + 1
+
+    def test_an_in_process_failure_is_reported_like_a_worker_failure(
+        self, environment: SandboxEnvironment
+    ) -> None:
+        with pytest.raises(ScriptFailed, match="NameError"):
+            environment.evaluate('missing["x"] == 1', {})
