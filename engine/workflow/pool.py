@@ -166,11 +166,27 @@ class ScriptPool:
         self._closed = False
         self._cond = threading.Condition()
         self._spawner: threading.Thread | None = None
+        self._owner = os.getpid()
+
+    def _adopt_after_fork(self) -> None:
+        """In a forked child the parent's workers and spawner are not ours: start afresh, leave theirs be."""
+        if self._owner == os.getpid():
+            return
+        for worker in self._idle:
+            for stream in (worker.stdin, worker.stdout):
+                with contextlib.suppress(OSError):
+                    stream.close()
+        self._idle, self._busy, self._count, self._dying = [], {}, 0, []
+        self._cond = threading.Condition()
+        self._spawner = None
+        self.stats = PoolStats()
+        self._owner = os.getpid()
 
     # --- public ------------------------------------------------------------------------------------------
 
     def start(self) -> None:
         """Start the spawner (idempotent); workers come up in the background."""
+        self._adopt_after_fork()
         with self._cond:
             if self._closed:
                 raise RuntimeError("the script pool is closed")
@@ -197,11 +213,13 @@ class ScriptPool:
         *,
         wait: float | None = None,
         deadline: float | None = None,
+        cpu_seconds: int | None = None,
     ) -> dict[str, Any]:
         """Evaluate one request: the worker's answer (`ok` true/false).
 
-        `timeout` is the evaluation's wall-clock budget, counted once a worker has it; `wait` bounds the wait
-        for a free worker (default: `timeout`); `deadline` (monotonic) caps both. Raises ScriptLimitExceeded
+        `timeout` is the evaluation's wall-clock budget, counted once a worker has it; `wait` bounds the
+        wait for a free worker (default: `timeout`); `deadline` (monotonic) caps both; `cpu_seconds` is the
+        kernel's CPU limit for the evaluation (default: the timeout, rounded up). Raises ScriptLimitExceeded
         when the budget ends first (the worker is killed), a worker dies, or none was free in time.
         """
         now = time.monotonic()
@@ -210,7 +228,8 @@ class ScriptPool:
             wait_until = now + wait
         else:
             wait_until = deadline if deadline is not None else now + timeout
-        request = {**request, "cpu": max(1, int(timeout + 0.999)), "max_output": self.max_output}
+        cpu = cpu_seconds if cpu_seconds is not None else max(1, math.ceil(timeout))
+        request = {**request, "cpu": cpu, "max_output": self.max_output}
         try:
             payload = json.dumps(request, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         except (TypeError, ValueError) as exc:
@@ -281,9 +300,11 @@ class ScriptPool:
             self._discard(worker, killed=True)
             raise _limit_message(timeout) from None
         except (_Died, OSError, ValueError):
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                worker.process.wait(timeout=0.5)  # it closed its stdout: it has exited or is exiting
             code = worker.process.poll()
             self._discard(worker, died=True)
-            raise self._death(code, timeout) from None
+            raise self._death(code) from None
         worker.evaluations += 1
         with self._cond:
             self.stats.evaluations += 1
@@ -293,11 +314,11 @@ class ScriptPool:
             self._checkin(worker)
         return answer
 
-    def _death(self, code: int | None, timeout: float) -> ScriptLimitExceeded:
+    def _death(self, code: int | None) -> ScriptLimitExceeded:
         if code == -signal.SIGXCPU:
             return ScriptLimitExceeded(
-                f"dùng quá thời gian CPU cho phép ({timeout:.2g} giây) và đã bị dừng",
-                f"exceeded its CPU budget ({timeout:.2g} s) and was stopped",
+                "dùng quá thời gian CPU cho phép và đã bị hệ điều hành dừng",
+                "exceeded its CPU budget and was stopped by the kernel",
                 "cpu",
             )
         mb = self.memory_bytes >> 20
@@ -459,12 +480,11 @@ def close_shared_pools() -> None:
         pool.close()
 
 
-def _forget_after_fork() -> None:
-    # A forked child does not own its parent's workers (nor its spawner thread): start afresh if it needs one.
+def _after_fork_in_child() -> None:
+    # The lock may have been held by another thread at fork time; each pool adopts itself on first use.
     global _POOLS_LOCK
     _POOLS_LOCK = threading.Lock()
-    _POOLS.clear()
 
 
 atexit.register(close_shared_pools)
-os.register_at_fork(after_in_child=_forget_after_fork)
+os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -323,3 +323,27 @@ class TestBoundedExpressions:
     ) -> None:
         with pytest.raises(ScriptFailed, match="NameError"):
             environment.evaluate('missing["x"] == 1', {})
+
+
+class TestTheKernelLimits:
+    def test_the_cpu_limit_ends_a_worker_the_parent_would_still_wait_for(self, pool: ScriptPool) -> None:
+        request = {"mode": "exec", "source": "while True:\n    pass", "context": {}}
+        with pytest.raises(ScriptLimitExceeded) as caught:
+            pool.run(request, timeout=HANG * 2, cpu_seconds=1)  # the wall clock would wait two minutes
+        assert caught.value.reason == "cpu"
+        assert pool.run({"mode": "eval", "source": "1 + 1"}, timeout=HANG)["value"] == 2
+
+    def test_a_forked_child_gets_workers_of_its_own(self, environment: SandboxEnvironment) -> None:
+        assert environment.evaluate("len(x)", {"x": [1, 2]}) == 2
+        parent_workers = set(environment.pool.worker_pids())
+        child = os.fork()
+        if child == 0:  # pragma: no cover — the child reports through its exit code
+            try:
+                ok = environment.evaluate("len(x)", {"x": [1, 2, 3]}) == 3
+                ok = ok and not set(environment.pool.worker_pids()) & parent_workers
+            except BaseException:
+                ok = False
+            os._exit(0 if ok else 1)
+        _, status = os.waitpid(child, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert environment.evaluate("len(x)", {"x": [1]}) == 1
