@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from portal.pages import account, citizen, public
+from portal.pages import account, citizen, counter, filing, public
 
-ROUTERS: tuple[APIRouter, ...] = (public.router, account.router, citizen.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    public.router,
+    account.router,
+    filing.router,
+    citizen.router,
+    counter.router,
+)
