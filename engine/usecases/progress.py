@@ -35,6 +35,7 @@ from engine.store.models import (
 )
 from engine.usecases import documents
 from engine.usecases.calendars import calendar_for
+from engine.usecases.worklist import list_fields, restamp, sort_keys
 from engine.workflow.types import Instance, ReadyTask, WaitingTimer
 
 ROLE_LABELS = {
@@ -59,6 +60,7 @@ class DossierContext:
     instance: Instance
     agency_name: str
     timers_before: tuple[WaitingTimer, ...] = ()
+    list_keys: tuple[int, datetime | None] | None = None  # what the dossier's work-list rows carry
 
     @property
     def status(self) -> Status:
@@ -82,6 +84,7 @@ def open_context(services: Services, uow: UnitOfWork, dossier: DossierRow) -> Do
         instance=instance,
         agency_name=agency.name if agency else dossier.agency_code,
         timers_before=tuple(services.runtime.waiting_timers(instance)),
+        list_keys=sort_keys(dossier),
     )
 
 
@@ -129,6 +132,11 @@ def save_instance(ctx: DossierContext, at: datetime) -> None:
     ctx.dossier.workflow_state = ctx.services.runtime.dumps(ctx.instance)
     ctx.dossier.updated_at = at
     ctx.uow.session.add(ctx.dossier)
+    keys = sort_keys(ctx.dossier)
+    if keys != ctx.list_keys:  # received, paused, resumed, extended, finished: the work list re-sorts
+        ctx.uow.flush()
+        restamp(ctx.uow, ctx.dossier)
+        ctx.list_keys = keys
     ctx.uow.flush()
 
 
@@ -371,6 +379,7 @@ def _project_tasks(ctx: DossierContext, ready: list[ReadyTask], actor: Actor, at
                 status_code=int(task.properties["status"]) if "status" in task.properties else None,
                 ready_at=at,
                 due_at=due,
+                **list_fields(ctx.dossier, at),
             )
         )
         session.add(
