@@ -4,16 +4,22 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+NODE_STAMP := node_modules/.installed-$(shell sha1sum package.json | cut -c1-12)
+ASSETS := portal/static/dist/motcua.css
+ASSET_SOURCES := $(wildcard portal/assets/*) $(NODE_STAMP)
+CATALOGS := $(wildcard portal/i18n/*/LC_MESSAGES/*.po)
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
-.PHONY: run test lint check-procedures bench bench-scan system-deps deps keycloak clean help
+.PHONY: run test lint check-procedures bench bench-scan system-deps deps assets messages keycloak clean help
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-run: system-deps deps  ## install what is missing, then start the portal on SQLite with demo data
-	$(BIN)/motcua serve
+run: system-deps deps assets  ## install what is missing, then start the portal on SQLite with demo data (PORT=8000)
+	$(BIN)/motcua serve --host $(HOST) --port $(PORT)
 
-test: system-deps deps keycloak lint  ## install what is missing, then lint, type-check and run every test
+test: system-deps deps assets keycloak lint  ## install what is missing, then lint, type-check and run every test
 	$(BIN)/motcua procedures check
 	$(BIN)/pytest -q -p no:cacheprovider
 
@@ -39,6 +45,21 @@ keycloak: deps  ## fetch the pinned Keycloak from Maven Central once (var/keyclo
 
 deps: $(STAMP)
 
+assets: $(ASSETS) $(CATALOGS:.po=.mo)  ## build the portal's CSS/JS from npm packages and compile the Babel catalogs
+
+$(NODE_STAMP): package.json
+	@SCARF_ANALYTICS=false npm install --no-audit --no-fund --no-package-lock --loglevel=error >/dev/null
+	@rm -f node_modules/.installed-* && touch $@
+
+$(ASSETS): $(ASSET_SOURCES)
+	@node portal/assets/build.mjs
+
+%.mo: %.po $(STAMP)
+	@$(BIN)/python -m portal.i18n compile
+
+messages: deps  ## add new portal strings to the catalogs (then write their English)
+	$(BIN)/python -m portal.i18n update
+
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
@@ -46,4 +67,4 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-* && touch $@
 
 clean:  ## remove the virtualenv, caches and the embedded database
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis node_modules portal/static/dist

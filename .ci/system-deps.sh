@@ -2,7 +2,8 @@
 # Debian packages MotCua needs on a machine: Python 3.11 venv support, the PostgreSQL server (tests), for
 # the printed documents (WeasyPrint): Pango/HarfBuzz, fonts that cover Vietnamese, poppler-utils (pdftotext,
 # pdfinfo, pdftoppm) and zbar-tools (zbarimg) with which the tests read the PDFs back; Java 17 and Maven (to
-# fetch and run Keycloak: `motcua keycloak fetch|up`), Chromium (browser tests, via Playwright).
+# fetch and run Keycloak: `motcua keycloak fetch|up`), Chromium (browser tests, via Playwright), Node.js and npm
+# (the portal's assets are built from npm packages).
 # Idempotent and quiet when everything is already there.
 set -euo pipefail
 
@@ -17,6 +18,8 @@ done
 command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || need+=(maven)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

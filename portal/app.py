@@ -9,9 +9,11 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from integrations.keycloak.oidc import KeycloakLogin
-from portal import errors, login, pages
+from portal import errors, pages
 from portal.api import calendar, documents, dossiers, ioc, me, procedures, residents, tasks
 from portal.auth import TokenVerifier
+from portal.guard import BodyGuard
+from portal.i18n import LocaleMiddleware
 from portal.identity import build_login, build_verifier, keycloak_verifier
 from portal.settings import Settings, get_settings
 from portal.wiring import Container, build
@@ -40,9 +42,13 @@ def create_app(
     errors.install(app)
     for module in (procedures, dossiers, tasks, calendar, ioc, residents, documents, me):
         app.include_router(module.router, prefix="/api/v1")
-    app.include_router(pages.router)
-    app.include_router(login.router)
-    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    for router in pages.ROUTERS:
+        app.include_router(router)
+    app.mount(
+        "/static", StaticFiles(directory=Path(__file__).parent / "static", check_dir=False), name="static"
+    )
+    app.add_middleware(LocaleMiddleware)
+    app.add_middleware(BodyGuard)
 
     @app.get("/api/v1/health", tags=["health"])
     def health() -> dict[str, Any]:

@@ -69,6 +69,11 @@ DEMO_USERS: tuple[DemoUser, ...] = (
 )
 
 
+def demo_user(username: str) -> DemoUser | None:
+    """One of DEMO_USERS by username."""
+    return next((u for u in DEMO_USERS if u.username == username), None)
+
+
 class DevIdentity:
     """Built-in development identity: HS256 tokens with the claims a Keycloak token carries."""
 
@@ -115,7 +120,7 @@ class DevIdentity:
 
     def issue_demo(self, username: str) -> str:
         """Token for one of DEMO_USERS."""
-        user = next((u for u in DEMO_USERS if u.username == username), None)
+        user = demo_user(username)
         if user is None:
             raise KeyError(username)
         return self.issue(
@@ -126,6 +131,14 @@ class DevIdentity:
             name=user.name,
             agencies=user.agencies,
         )
+
+    def demo_claims(self, username: str) -> dict[str, Any]:
+        """The verified claims of a demo user's token (what a browser session of theirs holds)."""
+        token = self.issue_demo(username)
+        claims: dict[str, Any] = jwt.decode(
+            token, self._secret, algorithms=["HS256"], audience=self.audience, issuer=self.issuer
+        )
+        return claims
 
     def verify(self, token: str) -> Actor:
         """Check signature (HS256 only), issuer, audience and expiry."""

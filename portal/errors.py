@@ -6,7 +6,9 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.errors import (
     Conflict,
@@ -18,6 +20,7 @@ from engine.errors import (
     Unavailable,
     WorkflowError,
 )
+from portal.i18n import N_
 
 log = logging.getLogger("motcua.portal")
 
@@ -60,37 +63,113 @@ def _path(loc: tuple[object, ...]) -> str:
     return out or "body"
 
 
+PAGE_TITLES = {  # N_ marks them for the catalog; error_page translates them
+    404: (N_("Không tìm thấy trang"), "Page not found"),
+    403: (N_("Không có quyền truy cập"), "Access refused"),
+    401: (N_("Cần đăng nhập"), "Sign-in required"),
+    409: (N_("Hồ sơ vừa thay đổi"), "The dossier has just changed"),
+    422: (N_("Dữ liệu chưa hợp lệ"), "The input is not valid"),
+    503: (N_("Dịch vụ tạm thời chưa sẵn sàng"), "Service temporarily unavailable"),
+}
+
+
+def wants_page(request: Request) -> bool:
+    """A person's browser on a page (HTML), not a program on the API (JSON)."""
+    path = request.url.path
+    if path.startswith("/api/") or path in ("/docs", "/redoc"):
+        return False
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept or "application/json" not in accept
+
+
+async def error_page(
+    request: Request, status: int, message: str, message_en: str, fields: dict[str, object] | None = None
+) -> Response:
+    """The Vietnamese HTML page for an error (English beside it), in the portal's layout."""
+    from portal.i18n import gettext  # noqa: PLC0415 — pages import this module
+    from portal.web import render  # noqa: PLC0415
+
+    title_vi, title_en = PAGE_TITLES.get(status, (N_("Đã có lỗi xảy ra"), "Something went wrong"))
+    context = {
+        "title": gettext(title_vi),
+        "message": message,
+        "message_en": message_en,
+        "title_en": title_en,
+        "fields": fields or {},
+    }
+    return await run_in_threadpool(render, request, "error.html", context, status_code=status)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers on the app."""
+    from portal.web import LoginRequired  # noqa: PLC0415
 
     @app.exception_handler(DomainError)
-    async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
+    async def _domain(request: Request, exc: DomainError) -> Response:
         status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
         if status == 500:
             log.error("workflow error: %s", exc.message_en)
+        if wants_page(request):
+            return await error_page(request, status, exc.message, exc.message_en, dict(exc.fields))
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         if status == 503:
             headers = {"Retry-After": "30"}
         return JSONResponse(exc.as_dict(), status_code=status, headers=headers)
 
-    @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        fields: dict[str, dict[str, str]] = {}
-        for err in exc.errors():
-            vi, en = PYDANTIC_MESSAGES.get(
-                err["type"], ("Giá trị không hợp lệ.", str(err.get("msg", "Invalid")))
-            )
-            expected = (err.get("ctx") or {}).get("expected")
-            if err["type"] in ("enum", "literal_error") and expected:
-                vi = f"Giá trị phải là một trong: {str(expected).replace(' or ', ', ')}."
-                en = f"Value must be one of: {expected}."
-            # A JSON syntax error is located by character offset, which names no field.
-            path = "body" if err["type"] == "json_invalid" else _path(tuple(err["loc"]))
-            fields[path] = {"message": vi, "message_en": en}
+    @app.exception_handler(LoginRequired)
+    async def _login(_request: Request, exc: LoginRequired) -> Response:
+        from urllib.parse import quote  # noqa: PLC0415
+
+        return RedirectResponse(f"/dang-nhap?next={quote(exc.next_url, safe='/')}", 303)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        return await http_error(request, exc)
+
+    app.exception_handler(RequestValidationError)(validation_error)
+
+
+async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    """422 in the project's error shape, one message per field, Vietnamese with English."""
+    fields: dict[str, dict[str, str]] = {}
+    for err in exc.errors():
+        vi, en = PYDANTIC_MESSAGES.get(err["type"], ("Giá trị không hợp lệ.", str(err.get("msg", "Invalid"))))
+        expected = (err.get("ctx") or {}).get("expected")
+        if err["type"] in ("enum", "literal_error") and expected:
+            vi = f"Giá trị phải là một trong: {str(expected).replace(' or ', ', ')}."
+            en = f"Value must be one of: {expected}."
+        # A JSON syntax error is located by character offset, which names no field.
+        path = "body" if err["type"] == "json_invalid" else _path(tuple(err["loc"]))
+        fields[path] = {"message": vi, "message_en": en}
+    body = {
+        "error": "InvalidInput",
+        "message": "Dữ liệu gửi lên chưa hợp lệ, vui lòng kiểm tra các trường được đánh dấu.",
+        "message_en": "The request is invalid; see the marked fields.",
+        "fields": fields,
+    }
+    return JSONResponse(body, status_code=422)
+
+
+async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    """Routing errors: an unknown page is the Vietnamese HTML 404 page; the API answers in its JSON shape."""
+    if exc.status_code == 404 and wants_page(request):
+        return await error_page(
+            request,
+            404,
+            "Không tìm thấy trang bạn yêu cầu. Có thể đường dẫn đã thay đổi hoặc bị gõ nhầm.",
+            "The page you asked for was not found. The address may have changed or been mistyped.",
+        )
+    if exc.status_code == 404:
         body = {
-            "error": "InvalidInput",
-            "message": "Dữ liệu gửi lên chưa hợp lệ, vui lòng kiểm tra các trường được đánh dấu.",
-            "message_en": "The request is invalid; see the marked fields.",
-            "fields": fields,
+            "error": "NotFound",
+            "message": "Không tìm thấy tài nguyên.",
+            "message_en": "Not found.",
+            "fields": {},
         }
-        return JSONResponse(body, status_code=422)
+        return JSONResponse(body, status_code=404)
+    detail = str(exc.detail)
+    return JSONResponse(
+        {"error": "HttpError", "message": detail, "message_en": detail, "fields": {}},
+        status_code=exc.status_code,
+        headers=getattr(exc, "headers", None),
+    )

@@ -65,6 +65,25 @@ def activate(uow: UnitOfWork, pending: WebSessionRow, now: datetime, **values: A
     return cookie
 
 
+def open_signed_in(
+    uow: UnitOfWork, now: datetime, ttl: timedelta, subject: str, claims: dict[str, Any]
+) -> str:
+    """A session opened without an identity server (the development sign-in); returns the cookie value."""
+    purge_expired(uow, now)
+    cookie = secrets.token_urlsafe(32)
+    uow.session.add(
+        WebSessionRow(
+            id=session_key(cookie),
+            csrf=secrets.token_urlsafe(32),
+            created_at=now,
+            expires_at=now + ttl,
+            subject=subject,
+            claims=claims,
+        )
+    )
+    return cookie
+
+
 def close(uow: UnitOfWork, row: WebSessionRow) -> None:
     """End a session (logout, failed refresh)."""
     uow.session.delete(row)

@@ -17,6 +17,7 @@ from engine.usecases import documents as uc
 from engine.usecases import register
 from integrations.pdf.signing import KeyDirSigner, public_pem
 from portal.api.deps import ContainerDep
+from portal.api.params import Cursor, RowId, Year
 from portal.auth import CurrentActor
 from portal.wiring import Container
 
@@ -31,7 +32,7 @@ def _created(document: dict[str, Any], new: bool) -> JSONResponse:
 
 
 @router.get("/documents/{document_id}", response_class=Response)
-async def download(document_id: int, actor: CurrentActor, c: ContainerDep) -> Response:
+async def download(document_id: RowId, actor: CurrentActor, c: ContainerDep) -> Response:
     """The PDF, for whoever may see its dossier (404 for anyone else); rendered now if still pending.
 
     Rendering and database work run in the thread pool: the event loop never waits on WeasyPrint.
@@ -68,10 +69,10 @@ def control_sheet(code: str, actor: CurrentActor, c: ContainerDep) -> JSONRespon
 @router.get("/agencies/{agency}/register/{year}")
 def register_page(
     agency: str,
-    year: int,
+    year: Year,
     actor: CurrentActor,
     c: ContainerDep,
-    after: Annotated[int, Query(ge=0, description="Số thứ tự cuối của trang trước (0 = từ đầu)")] = 0,
+    after: Cursor = 0,
     limit: Annotated[int, Query(ge=1, le=register.MAX_PAGE)] = 100,
 ) -> dict[str, Any]:
     """The register (Sổ theo dõi hồ sơ) of an agency for a year, by entry number from 01."""
@@ -80,7 +81,7 @@ def register_page(
 
 
 @router.post("/agencies/{agency}/register/{year}/document")
-def register_document(agency: str, year: int, actor: CurrentActor, c: ContainerDep) -> JSONResponse:
+def register_document(agency: str, year: Year, actor: CurrentActor, c: ContainerDep) -> JSONResponse:
     """Mẫu 06 of the register as it stands (A4 landscape; 201, or 200 when nothing changed)."""
     with c.transaction() as uow:
         row, new = register.issue_register(uow, actor, agency, year, c.services.clock.now())

@@ -12,6 +12,7 @@ from engine.usecases import dossiers as uc
 from engine.usecases import residents
 from engine.usecases.queries import dossier_detail, iso, status_view, track, visible_dossiers
 from portal.api.deps import ContainerDep
+from portal.api.params import BeforeId, Limit, StatusCode
 from portal.auth import CurrentActor
 
 router = APIRouter(tags=["dossiers"])
@@ -91,9 +92,9 @@ def file_dossier(body: FileIn, actor: CurrentActor, c: ContainerDep) -> dict[str
 def list_dossiers(
     actor: CurrentActor,
     c: ContainerDep,
-    status: int | None = None,
-    limit: int = 50,
-    before_id: int | None = None,
+    status: StatusCode = None,
+    limit: Limit = 50,
+    before_id: BeforeId = None,
 ) -> list[dict[str, Any]]:
     """My dossiers (citizen) or my agency's (staff), newest first, keyset-paginated by `before_id`."""
     with c.transaction() as uow:

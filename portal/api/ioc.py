@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from engine.usecases import ioc as uc
 from portal.api.deps import ContainerDep
+from portal.api.params import Cursor
 from portal.auth import CurrentActor
 
 router = APIRouter(tags=["ioc"])
@@ -24,7 +25,7 @@ class AckIn(BaseModel):
 def events(
     actor: CurrentActor,
     c: ContainerDep,
-    after: Annotated[int, Query(ge=0, description="Con trỏ: `next` của trang trước (0 = từ đầu)")] = 0,
+    after: Cursor = 0,
     limit: Annotated[int, Query(ge=1, le=uc.FEED_MAX)] = 100,
 ) -> dict[str, Any]:
     """CloudEvents with `seq` > after, oldest first, each with `seq` and `acked`; `next` is the cursor."""

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from engine.usecases import residents as uc
 from engine.usecases.queries import dossier_detail
 from portal.api.deps import ContainerDep
+from portal.api.params import BeforeId, Limit
 from portal.auth import CurrentActor
 
 router = APIRouter(tags=["residents"])
@@ -54,7 +55,7 @@ def verify(code: str, body: VerifyIn, actor: CurrentActor, c: ContainerDep) -> d
 
 @router.get("/residents/lookups")
 def lookups(
-    actor: CurrentActor, c: ContainerDep, limit: int = 50, before_id: int | None = None
+    actor: CurrentActor, c: ContainerDep, limit: Limit = 50, before_id: BeforeId = None
 ) -> list[dict[str, Any]]:
     """The lookup audit: citizens see who looked them up; staff and supervisors their agency's lookups."""
     with c.transaction() as uow:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -12,6 +11,7 @@ from engine.usecases import residents
 from engine.usecases import tasks as uc
 from engine.usecases.queries import dossier_detail, iso, status_view
 from portal.api.deps import ContainerDep
+from portal.api.params import Limit, Moment, moment
 from portal.auth import CurrentActor
 
 router = APIRouter(tags=["tasks"])
@@ -48,11 +48,12 @@ def _view(v: uc.TaskView) -> dict[str, Any]:
 
 @router.get("/tasks")
 def list_tasks(
-    actor: CurrentActor, c: ContainerDep, limit: int = 50, after: datetime | None = None, mine: bool = False
+    actor: CurrentActor, c: ContainerDep, limit: Limit = 50, after: Moment = None, mine: bool = False
 ) -> list[dict[str, Any]]:
     """Ready tasks the actor may work, oldest first; pass the last `ready_at` as `after` for the next page."""
+    since = moment(after, "after")
     with c.transaction() as uow:
-        return [_view(v) for v in uc.list_tasks(uow, actor, limit=limit, after=after, mine=mine)]
+        return [_view(v) for v in uc.list_tasks(uow, actor, limit=limit, after=since, mine=mine)]
 
 
 @router.post("/tasks/{task_id}/claim")

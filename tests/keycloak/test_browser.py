@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from engine.actor import Actor, Role
 from engine.store.sessions import session_key
 from portal.auth import DEMO_USERS
-from portal.login import role_names
+from portal.pages.account import role_names
 from tests.kc import DEMO_PASSWORD
 from tests.kc_fixtures import LivePortal
 
@@ -78,9 +78,10 @@ def sign_in(browser: Browser, live_portal: LivePortal) -> Iterator[SignIn]:
         context.close()
 
 
-def test_every_demo_user_logs_in_on_keycloaks_login_page(sign_in: SignIn) -> None:
+def test_every_demo_user_logs_in_on_keycloaks_login_page(sign_in: SignIn, live_portal: LivePortal) -> None:
     for user in DEMO_USERS:
         context, page = sign_in(user.username)
+        page.goto(f"{live_portal.url}/tai-khoan")
 
         assert page.inner_text("#username") == user.username
         assert page.inner_text("#who") == user.name
@@ -125,7 +126,7 @@ def test_an_expired_access_token_is_refreshed_behind_the_page(
             {"t": datetime.now(UTC) - timedelta(minutes=1), "id": session_key(cookie_of(context))},
         )
 
-    page.goto(f"{live_portal.url}/ho-so")
+    page.goto(f"{live_portal.url}/tai-khoan")
 
     assert page.inner_text("#username") == "lanhdao.hoankiem"
     after = session_of(context, portal_database)

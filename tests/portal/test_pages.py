@@ -29,7 +29,20 @@ def test_procedure_page_lists_papers_and_form_fields(client: TestClient) -> None
 def test_unknown_procedure_page_is_404_in_vietnamese(client: TestClient) -> None:
     page = client.get("/thu-tuc/9.999999")
     assert page.status_code == 404
-    assert "Không tìm thấy thủ tục" in page.json()["message"]
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Không tìm thấy thủ tục" in page.text
+    assert '<html lang="vi"' in page.text
+
+
+def test_an_unknown_page_is_a_vietnamese_html_404_but_the_api_stays_json(client: TestClient) -> None:
+    page = client.get("/khong-co-trang-nay", headers={"accept": "text/html"})
+    assert page.status_code == 404
+    assert "Không tìm thấy trang" in page.text
+    assert "The page you asked for was not found" in page.text
+
+    api = client.get("/api/v1/khong-co", headers={"accept": "text/html"})
+    assert api.status_code == 404
+    assert api.json()["error"] == "NotFound"
 
 
 def test_tracking_shows_status_and_appointment_without_personal_data(
@@ -52,7 +65,8 @@ def test_tracking_shows_status_and_appointment_without_personal_data(
 def test_tracking_rejects_malformed_code_and_escapes_it(client: TestClient) -> None:
     page = client.get("/tra-cuu", params={"ma": "<script>alert(1)</script>"})
     assert page.status_code == 422
-    assert "<SCRIPT>" not in page.text.upper().replace("&LT;SCRIPT&GT;", "")
+    assert "<script>alert(1)</script>" not in page.text.lower()
+    assert "&lt;SCRIPT&gt;ALERT(1)&lt;/SCRIPT&gt;" in page.text  # shown back, escaped
     assert "không đúng định dạng" in page.text
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal.login import safe_return
+from portal.pages.account import safe_return
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,44 @@
+"""Typed, bounded request parameters shared by the routers: every input has a type, a range and a length."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Path, Query
+
+from engine.errors import FieldError, InvalidInput
+
+MAX_ID = 2**31 - 1  # the largest id a PostgreSQL integer column holds
+MAX_PAGE = 200
+
+RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="Mã số (số nguyên dương)")]
+BeforeId = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Mã số cuối của trang trước")]
+Cursor = Annotated[int, Query(ge=0, le=MAX_ID, description="Con trỏ: `next` của trang trước (0 = từ đầu)")]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Số dòng một trang (1–200)")]
+StatusCode = Annotated[int | None, Query(ge=1, le=10, description="Mã trạng thái hồ sơ (1–10)")]
+Year = Annotated[int, Path(ge=2000, le=2100, description="Năm (2000–2100)")]
+Moment = Annotated[
+    str | None, Query(max_length=40, description="Thời điểm ISO 8601, ví dụ 2026-03-02T09:00:00+07:00")
+]
+
+
+def moment(value: str | None, field: str) -> datetime | None:
+    """A strictly parsed ISO 8601 date-time (a number is not a date-time), or 422 on `field`."""
+    if value is None:
+        return None
+    try:
+        if not value or value.replace(".", "", 1).lstrip("-").isdigit():
+            raise ValueError(value)
+        return datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidInput(
+            "Thời điểm không hợp lệ.",
+            "Invalid date-time.",
+            {
+                field: FieldError(
+                    "Thời điểm phải theo ISO 8601, ví dụ 2026-03-02T09:00:00+07:00.",
+                    "Must be an ISO 8601 date-time, e.g. 2026-03-02T09:00:00+07:00.",
+                )
+            },
+        ) from exc

@@ -1,0 +1,9 @@
+"""HTML pages for people, one router per group of people (docs/portal.md)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from portal.pages import account, citizen, public
+
+ROUTERS: tuple[APIRouter, ...] = (public.router, account.router, citizen.router)
