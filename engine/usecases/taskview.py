@@ -125,7 +125,7 @@ def papers_of(dossier: DossierRow, definition: ProcedureDefinition) -> list[dict
                 "name": listed.name if listed else str(paper.get("key")),
                 "copies": COPIES.get(copies, copies),
                 "count": paper.get("count") or (listed.count if listed else 1),
-                "ref": paper.get("ref"),
+                "files": [str(f) for f in [paper.get("ref"), *(paper.get("uploads") or [])] if f],
                 "note": paper.get("note"),
             }
         )
