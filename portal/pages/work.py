@@ -28,7 +28,7 @@ from engine.usecases.queries import procedure_views
 from portal import eform
 from portal.api.deps import ContainerDep
 from portal.i18n import gettext as _
-from portal.web import NO_ERRORS, FormErrors, read_form, render, require
+from portal.web import NO_ERRORS, FormErrors, field_id, read_form, render, require
 from portal.wiring import Container
 
 router = APIRouter(include_in_schema=False)
@@ -210,9 +210,11 @@ def _task_context(
     answers: list[dict[str, Any]] = []
     try:
         form_schema = c.services.forms.schema(page.procedure.form)
-        answers = eform.answers(eform.build(form_schema, dossier["form"], prefix="dossier"))
+        answers = eform.answers(eform.build(form_schema, dossier["form"], prefix="form"))
     except DomainError:
         answers = []
+    labels = {row["id"]: row["label"] for row in answers}
+    checked = (dossier.get("verification") or {}).get("fields") or []
     deadline = dossier["deadline"]
     hours = deadline.get("remaining_working_hours")
     late = deadline.get("overdue_working_hours")
@@ -228,6 +230,7 @@ def _task_context(
         "sections": sections,
         "errors": errors,
         "answers": answers,
+        "checked_fields": [labels.get(field_id(path), path) for path in checked],
         "deadline": deadline,
         "time_left": time_left(remaining)
         if deadline.get("state") in ("overdue", "near_due", "on_track")
