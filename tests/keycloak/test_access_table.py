@@ -66,7 +66,17 @@ PAGES = {
     ("GET", "/auth/callback"): 401,
     ("POST", "/dang-xuat"): 303,
 }
-SIGNED_IN_PAGES = {"/ho-so", "/tai-khoan"}
+SIGNED_IN_PAGES = {
+    "/ho-so",
+    "/tai-khoan",
+    "/cong-viec",
+    "/cong-viec/{task_id}",
+    "/cong-viec/{task_id}/nhan",
+    "/cong-viec/{task_id}/xin-loi",
+    "/cong-viec/{task_id}/mau-05",
+    "/cong-viec/so-theo-doi",
+    "/cong-viec/van-ban/{document_id}",
+}
 
 
 @dataclass(frozen=True)
