@@ -28,7 +28,7 @@ from engine.usecases.queries import procedure_views
 from portal import eform
 from portal.api.deps import ContainerDep
 from portal.i18n import gettext as _
-from portal.web import NO_ERRORS, FormErrors, field_id, read_form, render, require
+from portal.web import NO_ERRORS, FormErrors, field_id, localized, read_form, render, require
 from portal.wiring import Container
 
 router = APIRouter(include_in_schema=False)
@@ -90,12 +90,12 @@ def _list_context(c: Container, actor: Actor, params: dict[str, str]) -> dict[st
     with c.transaction() as uow:
         page = worklist.work_list(uow, actor, query, c.services.clock.now())
         procedures = procedure_views(uow)
-    names = {p["code"]: p["name"] for p in procedures}
+    names = {p["code"]: localized(p["name"], p.get("name_en")) for p in procedures}
     done = params.get("xong", "")
     return {
         "items": page.items,
         "names": names,
-        "procedures": [(p["code"], p["name"]) for p in procedures],
+        "procedures": list(names.items()),
         "states": [(r.value, _(r.label)) for r in worklist.DeadlineRank],
         "filters": filters,
         "scope": filters.get("pham-vi", "tat-ca"),

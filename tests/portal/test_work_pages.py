@@ -90,6 +90,17 @@ class TestWorkList:
         assert 'rel="prev"' in second
         assert len(set(task_ids(first)) | set(task_ids(second))) == len(codes)
 
+    def test_the_list_and_a_task_in_english(self, api: Api, browse: Browse) -> None:
+        code = api.received()
+        client = browse(SPECIALIST)
+        listed = client.get("/cong-viec", params={"lang": "en"}).text
+        assert '<h1 class="govuk-heading-l">My work</h1>' in listed
+        assert "Permanent residence registration" in listed
+        assert "working time left" in listed
+        page = client.get(f"/cong-viec/{api.task_id(code, 'appraisal')}", params={"lang": "en"}).text
+        assert "Earlier opinions" in page
+        assert "Send the decision" in page
+
     def test_another_role_gets_the_403_page_and_anonymous_is_sent_to_sign_in(self, browse: Browse) -> None:
         assert browse(OFFICER).get("/cong-viec").status_code == 403
         anonymous = browse().get("/cong-viec", follow_redirects=False)
