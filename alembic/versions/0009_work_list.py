@@ -1,7 +1,7 @@
 """the work list's keys on work_task
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-06 04:30:00
 
 - `work_task.procedure_code`, `deadline_rank` (0 overdue, 1 near due, 2 on track, 3 no running clock) and
@@ -24,7 +24,7 @@ from alembic import op
 import engine.store.types
 
 revision: str = "0009"
-down_revision: str | None = "0006"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

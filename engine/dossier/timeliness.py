@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from engine.calendar import WorkingCalendar
 from engine.clock import to_local
 
 
@@ -72,3 +74,60 @@ def judge_open(
     if budget > timedelta(0) and remaining <= budget * near_due_share:
         return OpenState.NEAR_DUE
     return OpenState.ON_TRACK
+
+
+@dataclass(frozen=True)
+class TimeLeft:
+    """Working time left before the due time (or past it when overdue), as a citizen reads it.
+
+    `state` is None for a closed dossier (result ready, returned, withdrawn, refused, stopped): nothing is
+    left to count. `hours` are office hours of working days; `hours_per_day` those of one working day.
+    """
+
+    state: OpenState | None
+    hours: float = 0.0
+    hours_per_day: float = 8.0
+
+    @property
+    def in_days(self) -> bool:
+        """Say it in working days (one or more), else in working hours."""
+        return self.hours >= self.hours_per_day
+
+    @property
+    def amount(self) -> float:
+        """The number to show: working days to one decimal, or working hours to one decimal."""
+        value = self.hours / self.hours_per_day if self.in_days else self.hours
+        return round(value, 1)
+
+
+def time_left(
+    calendar: WorkingCalendar,
+    now: datetime,
+    *,
+    is_open: bool,
+    received_at: datetime | None,
+    due_at: datetime | None,
+    paused_at: datetime | None = None,
+    near_due_at: datetime | None = None,
+) -> TimeLeft:
+    """Where an open dossier stands against its due time, counted on the agency's working-day calendar.
+
+    Near due from the moment the deadline scan's threshold (`near_due_at`, DOMAIN.md §6) has passed; while
+    paused, the working time that was left when the clock stopped.
+    """
+    per_day = calendar.office_hours.seconds_per_day / 3600
+    if not is_open:
+        return TimeLeft(None, hours_per_day=per_day)
+    if received_at is None or due_at is None:
+        return TimeLeft(OpenState.NOT_STARTED, hours_per_day=per_day)
+    if paused_at is not None:
+        left = calendar.working_time_between(paused_at, due_at)
+        return TimeLeft(OpenState.PAUSED, _hours(left), per_day)
+    if now > due_at:
+        return TimeLeft(OpenState.OVERDUE, _hours(calendar.working_time_between(due_at, now)), per_day)
+    state = OpenState.NEAR_DUE if near_due_at is not None and now >= near_due_at else OpenState.ON_TRACK
+    return TimeLeft(state, _hours(calendar.working_time_between(now, due_at)), per_day)
+
+
+def _hours(span: timedelta) -> float:
+    return span.total_seconds() / 3600

@@ -64,7 +64,8 @@ class DossierRow(SQLModel, table=True):
     __tablename__ = "dossier"
     __table_args__ = (
         Index("ix_dossier_open_due", "status", "due_at"),
-        Index("ix_dossier_agency_status", "agency_code", "status"),
+        # The one-stop queues: an agency's dossiers at one status, oldest first, keyset on id.
+        Index("ix_dossier_agency_status_id", "agency_code", "status", "id"),
         Index("ix_dossier_agency_id", "agency_code", "id"),
         Index("ix_dossier_owner_id", "owner_subject", "id"),
         Index("ix_dossier_applicant_id", "applicant_id_number", "id"),
@@ -80,8 +81,9 @@ class DossierRow(SQLModel, table=True):
     agency_code: str = Field(foreign_key="agency.code")
     channel: str
     status: int = Field(index=True)
-    owner_subject: str | None = None
+    owner_subject: str | None = None  # the account that filed online (ownership fallback only)
     applicant_name: str
+    # The verified identity number the dossier belongs to (ownership key, engine/usecases/access.py).
     applicant_id_number: str | None = None
     applicant: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     form: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))

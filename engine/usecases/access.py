@@ -19,25 +19,30 @@ def not_found(code: str) -> NotFound:
 
 
 def is_owner(actor: Actor, dossier: DossierRow) -> bool:
-    """The citizen who filed online, or whose verified identity number the counter dossier carries."""
+    """The citizen whose verified identity number the dossier carries (the account only as a fallback).
+
+    A dossier belongs to a person, not to an account: the same person signed in through another identity
+    provider (development identity, Keycloak, VNeID brokered by Keycloak) or with a recreated account has
+    a new `sub` but the same verified number. The subject decides only for a dossier that carries no
+    verified number (filed online by an account without one), so an actor with number X never sees a
+    dossier of number Y.
+    """
     if not actor.has(Role.CITIZEN):
         return False
-    if dossier.owner_subject is not None:
-        return dossier.owner_subject == actor.subject
-    return actor.identity_number is not None and dossier.applicant_id_number == actor.identity_number
+    if dossier.applicant_id_number is not None:
+        return actor.identity_number is not None and dossier.applicant_id_number == actor.identity_number
+    return dossier.owner_subject is not None and dossier.owner_subject == actor.subject
 
 
 def owned_by(actor: Actor) -> ColumnElement[bool]:
-    """SQL condition for the dossiers a citizen owns (same rule as `is_owner`)."""
-    mine = col(DossierRow.owner_subject) == actor.subject
-    if actor.identity_number:
-        # Counter dossiers carry no account, only the verified identity number of the applicant.
-        counter = and_(
-            col(DossierRow.owner_subject).is_(None),
-            col(DossierRow.applicant_id_number) == actor.identity_number,
-        )
-        mine = or_(mine, counter)
-    return mine
+    """SQL condition for the dossiers a citizen owns (same rule as `is_owner`; both columns are indexed)."""
+    unverified = and_(
+        col(DossierRow.applicant_id_number).is_(None),
+        col(DossierRow.owner_subject) == actor.subject,
+    )
+    if not actor.identity_number:
+        return unverified
+    return or_(col(DossierRow.applicant_id_number) == actor.identity_number, unverified)
 
 
 def can_see(actor: Actor, dossier: DossierRow) -> bool:

@@ -241,7 +241,12 @@ def file_dossier(
         status=int(Status.NEW),
         owner_subject=actor.subject if cmd.channel == "online" else None,
         applicant_name=str(applicant["full_name"]),
-        applicant_id_number=applicant.get("identity_number"),
+        # Whose dossier it is (engine/usecases/access.py): online, the filer's number as the identity provider
+        # verified it (a number merely typed by an account without one proves nothing); at the counter or by
+        # post, the applicant's number as the officer checked it against their papers.
+        applicant_id_number=(
+            actor.identity_number if cmd.channel == "online" else applicant.get("identity_number")
+        ),
         applicant=applicant,
         form=form,
         papers=papers,
@@ -539,17 +544,33 @@ def _in_office(ctx: DossierContext, moment: time) -> bool:
     return any(start <= moment <= end for start, end in ctx.calendar.office_hours.periods)
 
 
-def withdraw(
-    services: Services, uow: UnitOfWork, actor: Actor, code: str, payload: dict[str, Any]
-) -> DossierRow:
-    """The citizen stops the procedure before a result exists (status 7, stop notice)."""
-    dossier = load_for(uow, actor, code, lock=True)
+def check_withdrawal(
+    uow: UnitOfWork,
+    actor: Actor,
+    code: str,
+    payload: dict[str, Any],
+    *,
+    expected_version: int | None = None,
+    lock: bool = False,
+) -> tuple[DossierRow, str]:
+    """Every check a withdrawal passes, without writing: the dossier and the reason.
+
+    With `expected_version` (the version the citizen saw when they confirmed), a dossier that changed
+    meanwhile is a conflict: they confirmed something that no longer stands.
+    """
+    dossier = load_for(uow, actor, code, lock=lock)
     require_owner_or_officer(actor, dossier)
     if Status(dossier.status) not in OPEN:
         raise Conflict(
             f"Không thể rút hồ sơ ở trạng thái «{Status(dossier.status).label}».",
             f"A dossier in status '{Status(dossier.status).label_en}' cannot be withdrawn.",
             code="NotWithdrawable",
+        )
+    if expected_version is not None and dossier.version != expected_version:
+        raise Conflict(
+            "Hồ sơ vừa được cập nhật. Vui lòng xem lại trạng thái hiện tại trước khi rút hồ sơ.",
+            "The dossier has just changed. Review its current state before withdrawing it.",
+            code="DossierChanged",
         )
     reason = payload.get("reason")
     if not isinstance(reason, str) or not reason.strip():
@@ -558,6 +579,22 @@ def withdraw(
             "A reason is required.",
             {"reason": FieldError("Vui lòng nêu lý do rút hồ sơ.", "A reason is required.")},
         )
+    return dossier, reason
+
+
+def withdraw(
+    services: Services,
+    uow: UnitOfWork,
+    actor: Actor,
+    code: str,
+    payload: dict[str, Any],
+    *,
+    expected_version: int | None = None,
+) -> DossierRow:
+    """The citizen stops the procedure before a result exists (status 7, stop notice)."""
+    dossier, reason = check_withdrawal(
+        uow, actor, code, payload, expected_version=expected_version, lock=True
+    )
     now = services.clock.now()
     ctx = open_context(services, uow, dossier)
     record_submission(uow, dossier, actor, "withdraw", {"reason": reason}, at=now)

@@ -179,6 +179,7 @@ def _timeline(uow: UnitOfWork, dossier: DossierRow) -> dict[str, list[dict[str, 
                 "from": c.from_status,
                 "to": c.to_status,
                 "label": Status(c.to_status).label,
+                "label_en": Status(c.to_status).label_en,
                 "by": c.actor_name,
                 "note": c.note,
             }

@@ -20,9 +20,11 @@ from sqlmodel import col, select
 
 from engine.actor import Actor, Role
 from engine.catalog import current_version, definition_of
+from engine.clock import to_local
 from engine.dossier.status import OPEN, Status
 from engine.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, Unavailable
 from engine.outbox import iso
+from engine.residents.identity import identity_problem
 from engine.residents.prefill import SOURCE, prefill
 from engine.residents.registry import (
     LookupResult,
@@ -137,6 +139,66 @@ def prefill_form(
         "procedure": definition.code,
         "form": filled,
         "prefilled": paths,
+        "source": SOURCE,
+        "request_id": lookup.request.request_id,
+        "looked_up_at": iso(lookup.at),
+    }
+
+
+def prefill_at_counter(
+    services: Services,
+    transaction: Transaction,
+    actor: Actor,
+    procedure: str,
+    identity_number: str,
+    *,
+    form: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One-stop officer, for a walk-in citizen: the e-form and the applicant filled from their record.
+
+    The citizen stands at the counter with the dossier being filed: the lookup is made on the officer's
+    behalf, for that procedure at the officer's agency, and audited like every other.
+    """
+    number = identity_number.strip()
+    with transaction() as uow:
+        definition = definition_of(current_version(uow, procedure))
+        group = services.forms.registry_group(definition.form)
+        if not actor.has(Role.OFFICER) or not actor.agency:
+            raise Forbidden(
+                "Chỉ cán bộ Bộ phận Một cửa mới tra cứu thông tin công dân đến nộp hồ sơ trực tiếp.",
+                "Only a one-stop officer looks up a citizen filing at the counter.",
+            )
+        problem = identity_problem(number, today=to_local(services.clock.now()).date())
+        if problem is not None:
+            raise InvalidInput(
+                "Số định danh cá nhân chưa hợp lệ.",
+                "Invalid identification number.",
+                {"identity_number": problem},
+            )
+        if group is None:
+            raise Conflict(
+                f"Biểu mẫu của thủ tục «{definition.name}» không khai thác thông tin từ {SOURCE}.",
+                "This procedure's e-form takes nothing from the population database.",
+                code="NoRegistryFields",
+            )
+        purpose = f"Tiếp nhận trực tiếp hồ sơ thủ tục «{definition.name}» tại Bộ phận Một cửa {actor.agency}"
+        plan = plan_lookup(actor, definition, purpose, number)
+    lookup = audited_lookup(services, transaction, plan)
+    result = _answer_or_raise(lookup)
+    resident = result.resident
+    assert resident is not None
+    filled, paths = prefill(group, form, resident)
+    return {
+        "procedure": definition.code,
+        "form": filled,
+        "prefilled": paths,
+        "applicant": {
+            "full_name": resident.full_name,
+            "identity_number": resident.identity_number,
+            "date_of_birth": resident.date_of_birth.isoformat(),
+            "sex": resident.sex,
+            "address": resident.current_address.one_line(),
+        },
         "source": SOURCE,
         "request_id": lookup.request.request_id,
         "looked_up_at": iso(lookup.at),

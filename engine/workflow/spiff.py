@@ -378,6 +378,7 @@ def _spec_info(spec_hash: str, process_id: str, specs: list[Any]) -> SpecInfo:
     user_tasks: dict[str, dict[str, str]] = {}
     end_events: dict[str, dict[str, str]] = {}
     task_lanes: dict[str, str | None] = {}
+    task_titles: dict[str, str] = {}
     for spec in specs:
         for task_spec in spec.task_specs.values():
             if task_spec.lane:
@@ -385,9 +386,10 @@ def _spec_info(spec_hash: str, process_id: str, specs: list[Any]) -> SpecInfo:
             if task_spec.manual:
                 user_tasks[task_spec.name] = _properties(task_spec)
                 task_lanes[task_spec.name] = task_spec.lane
+                task_titles[task_spec.name] = task_spec.bpmn_name or task_spec.name
             elif isinstance(task_spec, EndEvent):
                 end_events[task_spec.name] = _properties(task_spec)
-    return SpecInfo(spec_hash, process_id, frozenset(lanes), user_tasks, end_events, task_lanes)
+    return SpecInfo(spec_hash, process_id, frozenset(lanes), user_tasks, end_events, task_lanes, task_titles)
 
 
 def _timer_tasks(workflow: Any) -> list[Any]:

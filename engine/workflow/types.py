@@ -20,6 +20,8 @@ class SpecInfo:
     end_events: dict[str, dict[str, str]]
     # user task spec name -> its lane (None when the task sits outside every lane)
     task_lanes: dict[str, str | None] = field(default_factory=dict)
+    # user task spec name -> its BPMN name (Vietnamese title, e.g. "Tiếp nhận hồ sơ"), in document order
+    task_titles: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

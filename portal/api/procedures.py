@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from engine.usecases.catalogue import CatalogueQuery, search_catalogue
 from engine.usecases.queries import procedure_view, procedure_views
 from portal.api.deps import ContainerDep
 
@@ -13,10 +14,19 @@ router = APIRouter(tags=["procedures"])
 
 
 @router.get("/procedures")
-def list_procedures(c: ContainerDep) -> list[dict[str, Any]]:
-    """Every published procedure (current version): deadline, fee, papers, legal basis."""
+def list_procedures(c: ContainerDep, q: str = "", agency: str = "", field: str = "") -> list[dict[str, Any]]:
+    """Published procedures (current version): deadline, fee, papers, legal basis.
+
+    `q` matches every word of the name, code or field ignoring case and diacritics; `agency` keeps those that
+    agency receives; `field` those of one field (lĩnh vực). Without them, the whole catalogue by code.
+    """
     with c.transaction() as uow:
-        return procedure_views(uow)
+        everything = procedure_views(uow)
+        query = CatalogueQuery(text=q, agency=agency, field=field)
+        if query.is_empty:
+            return everything
+        by_code = {p["code"]: p for p in everything}
+        return [by_code[p["code"]] for p in search_catalogue(uow, query).procedures if p["code"] in by_code]
 
 
 @router.get("/procedures/{code}")

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from portal.pages import account, citizen, public, work
+from portal.pages import account, citizen, counter, public, work
 
-ROUTERS: tuple[APIRouter, ...] = (public.router, account.router, citizen.router, work.router)
+ROUTERS: tuple[APIRouter, ...] = (public.router, account.router, citizen.router, counter.router, work.router)

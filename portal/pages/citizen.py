@@ -1,26 +1,153 @@
-"""Citizens' pages: my dossiers (the citizen engineer's slice grows this module)."""
+"""Citizens' pages: my dossiers (and drafts), one dossier with its deadline explained, withdrawal, documents.
+
+Staff and supervisors open the same list and detail for their agencies (the engine decides what each sees).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from engine.actor import Actor
-from engine.usecases.queries import status_view, visible_dossiers
+from engine.document import rendering
+from engine.errors import Conflict, InvalidInput
+from engine.usecases import dossiers as uc
+from engine.usecases.catalogue import procedure_names
+from engine.usecases.overview import dossier_overview, dossier_page
 from portal.api.deps import ContainerDep
-from portal.web import render, require
+from portal.api.params import MAX_ID
+from portal.web import CsrfForm, FormErrors, render, require
+from portal.wiring import Container
 
 router = APIRouter(include_in_schema=False)
 
+SignedIn = Annotated[Actor, Depends(require())]
+
 
 @router.get("/ho-so", response_class=HTMLResponse)
-def my_dossiers(
-    request: Request, c: ContainerDep, actor: Annotated[Actor, Depends(require())]
-) -> HTMLResponse:
-    """The dossiers the signed-in person may see (their own, or their agency's)."""
+def my_dossiers(request: Request, c: ContainerDep, actor: SignedIn, truoc: str = "") -> HTMLResponse:
+    """The dossiers the signed-in person may see (their own, or their agency's), newest first, by pages.
+
+    `truoc` is the keyset cursor of "Trang sau"; one that is not a row id simply starts from the first page.
+    """
+    before = row_id(truoc)
     with c.transaction() as uow:
-        dossiers = visible_dossiers(uow, actor, limit=50)
-    rows = [{"row": d, "status": status_view(d.status)} for d in dossiers]
-    return render(request, "citizen/my_dossiers.html", {"dossiers": rows})
+        page = dossier_page(c.services, uow, actor, before=before)
+        # Drafts (hồ sơ đang soạn): the filing area's `list_drafts(uow, actor)` goes here, one line.
+        drafts: list[Any] = []
+        names = procedure_names(uow) if drafts else {}
+    context = {
+        "page": page,
+        "drafts": drafts,
+        "procedure_names": names,
+        "staff": actor.is_staff or bool(actor.supervised),
+        "first_page": before is not None,
+    }
+    return render(request, "citizen/dossiers.html", context)
+
+
+def _dossier(
+    request: Request,
+    c: Container,
+    actor: Actor,
+    code: str,
+    *,
+    template: str = "citizen/dossier.html",
+    status_code: int = 200,
+    **extra: Any,
+) -> HTMLResponse:
+    with c.transaction() as uow:
+        view = dossier_overview(c.services, uow, actor, code)
+    return render(request, template, {"d": view, **extra}, status_code=status_code)
+
+
+@router.get("/ho-so/{code}", response_class=HTMLResponse)
+def dossier_page_view(code: str, request: Request, c: ContainerDep, actor: SignedIn) -> HTMLResponse:
+    """One dossier: status, holder, deadline explained, timeline, documents, and what the person may do."""
+    withdrawn = request.query_params.get("da-rut") == "1"
+    return _dossier(request, c, actor, code, withdrawn=withdrawn)
+
+
+@router.get("/ho-so/{code}/rut-ho-so", response_class=HTMLResponse)
+def withdraw_form(code: str, request: Request, c: ContainerDep, actor: SignedIn) -> HTMLResponse:
+    """The withdrawal's first step: the reason."""
+    return _dossier(request, c, actor, code, template="citizen/withdraw.html", confirm=False)
+
+
+def row_id(text: str) -> int | None:
+    """A row id from a URL (a positive integer a database column holds), or None."""
+    if not (0 < len(text) <= 10 and text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None
+
+
+def _version(form: CsrfForm) -> int | None:
+    raw = form.get("version")
+    return row_id(raw) if isinstance(raw, str) else None
+
+
+@router.post("/ho-so/{code}/rut-ho-so", response_class=HTMLResponse)
+def withdraw(code: str, request: Request, c: ContainerDep, actor: SignedIn, form: CsrfForm) -> Response:
+    """Withdraw in two steps: the reason is checked, then "Bạn có chắc…?"; only the confirmation writes.
+
+    A dossier that changed in between (or can no longer be withdrawn) shows its current state and a notice.
+    """
+    reason = str(form.get("reason") or "")[:2000]
+    payload = {"reason": reason}
+    expected = _version(form)
+    confirmed = form.get("xac-nhan") == "1"
+    try:
+        with c.transaction() as uow:
+            if confirmed:
+                uc.withdraw(c.services, uow, actor, code, payload, expected_version=expected)
+            else:
+                uc.check_withdrawal(uow, actor, code, payload, expected_version=expected)
+    except InvalidInput as exc:
+        return _dossier(
+            request,
+            c,
+            actor,
+            code,
+            template="citizen/withdraw.html",
+            status_code=422,
+            confirm=False,
+            errors=FormErrors.of(exc),
+            values=payload,
+        )
+    except Conflict as exc:
+        notice = {"message": exc.message, "message_en": exc.message_en}
+        return _dossier(request, c, actor, code, status_code=409, notice=notice)
+    if confirmed:
+        return RedirectResponse(f"/ho-so/{code}?da-rut=1", 303)
+    return _dossier(
+        request, c, actor, code, template="citizen/withdraw.html", confirm=True, reason=reason.strip()
+    )
+
+
+@router.get("/van-ban/{document_id}", response_class=Response)
+async def document(document_id: str, c: ContainerDep, actor: SignedIn) -> Response:
+    """A document's PDF for whoever may see its dossier (the Vietnamese 404 page for anyone else)."""
+    number = row_id(document_id)
+    if number is None:
+        raise rendering.not_found(0)
+    pdf = await run_in_threadpool(
+        rendering.download,
+        c.transaction,
+        actor,
+        number,
+        c.document_renderer(),
+        c.services.clock,
+        signer=c.document_signer(),
+    )
+    return Response(
+        pdf.content,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{pdf.filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )

@@ -2,40 +2,65 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from engine.dossier.code import is_dossier_code
 from engine.errors import FieldError, InvalidInput, NotFound
-from engine.usecases.queries import procedure_view, procedure_views, track
+from engine.usecases.catalogue import CatalogueQuery, most_used, procedure_page, search_catalogue
+from engine.usecases.queries import track
 from portal.api.deps import ContainerDep
 from portal.api.documents import verification
-from portal.web import FormErrors, render
+from portal.i18n import current_locale
+from portal.web import FormErrors, environment, render
 
 router = APIRouter(include_in_schema=False)
 
 
+def decimal(value: float) -> str:
+    """A number as the reader writes it: "1,5" in Vietnamese, "1.5" in English; no trailing zeros."""
+    text = f"{value:g}"
+    return text if current_locale() == "en" else text.replace(".", ",")
+
+
+environment.filters["decimal"] = decimal  # deadlines and time left (public and citizen pages)
+
+
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, c: ContainerDep) -> HTMLResponse:
-    """Search box, tracking, and the published procedures."""
+    """The catalogue's search box, the most used procedures, and tracking."""
     with c.transaction() as uow:
-        procedures = procedure_views(uow)
-    return render(request, "public/home.html", {"procedures": procedures})
+        procedures = most_used(uow)
+    return render(request, "public/home.html", {"most_used": procedures})
 
 
 @router.get("/thu-tuc", response_class=HTMLResponse)
-def catalogue(request: Request, c: ContainerDep) -> HTMLResponse:
-    """The procedure catalogue."""
+def catalogue(
+    request: Request,
+    c: ContainerDep,
+    q: str = "",
+    agency: Annotated[str, Query(alias="co-quan")] = "",
+    field: Annotated[str, Query(alias="linh-vuc")] = "",
+) -> HTMLResponse:
+    """The procedure catalogue: search ignoring diacritics and case, filters by agency and field.
+
+    A plain GET form; with htmx (`HX-Request`) only the results are sent back, to replace them in place.
+    """
+    query = CatalogueQuery(text=q[:200], agency=agency[:35], field=field[:200])
     with c.transaction() as uow:
-        procedures = procedure_views(uow)
-    return render(request, "public/home.html", {"procedures": procedures})
+        found = search_catalogue(uow, query)
+    fragment = request.headers.get("HX-Request") == "true"
+    template = "public/_catalogue_results.html" if fragment else "public/catalogue.html"
+    return render(request, template, {"catalogue": found}, headers={"Vary": "HX-Request"})
 
 
 @router.get("/thu-tuc/{code}", response_class=HTMLResponse)
-def procedure_page(code: str, request: Request, c: ContainerDep) -> HTMLResponse:
-    """One procedure: legal basis, deadline, fee, papers, and the way to file online."""
+def procedure_detail(code: str, request: Request, c: ContainerDep) -> HTMLResponse:
+    """One procedure: deadline explained, fee and exemptions, papers, legal basis, steps, agencies, result."""
     with c.transaction() as uow:
-        procedure = procedure_view(c.services, uow, code)
+        procedure = procedure_page(c.services, uow, code)
     return render(request, "public/procedure.html", {"p": procedure})
 
 

@@ -18,7 +18,6 @@ from starlette.datastructures import FormData
 
 from engine.actor import Actor, Role
 from engine.clock import LOCAL_TZ as LOCAL
-from engine.document import rendering
 from engine.dossier.code import is_dossier_code
 from engine.errors import Conflict, DomainError, FieldError, InvalidInput
 from engine.usecases import documents, register, taskview, worklist
@@ -174,7 +173,7 @@ async def register_document(request: Request, c: ContainerDep, actor: Worker) ->
         else c.services.clock.now().astimezone(LOCAL).year
     )
     document_id = await run_in_threadpool(_register, c, actor, year)
-    return RedirectResponse(f"/cong-viec/van-ban/{document_id}", status_code=303)
+    return RedirectResponse(f"/van-ban/{document_id}", status_code=303)
 
 
 def _register(c: Container, actor: Actor, year: int) -> int:
@@ -366,7 +365,7 @@ async def control_sheet(task_id: str, c: ContainerDep, actor: Worker) -> Respons
     """Issue the control sheet from the hand-over log as it stands, then download it."""
     page = await run_in_threadpool(_load, c, actor, task_id)
     document_id = await run_in_threadpool(_control_sheet, c, actor, page.dossier["code"])
-    return RedirectResponse(f"/cong-viec/van-ban/{document_id}", status_code=303)
+    return RedirectResponse(f"/van-ban/{document_id}", status_code=303)
 
 
 def _control_sheet(c: Container, actor: Actor, code: str) -> int:
@@ -374,25 +373,3 @@ def _control_sheet(c: Container, actor: Actor, code: str) -> int:
         row, _new = documents.issue_control_sheet(uow, actor, code, c.services.clock.now())
         assert row.id is not None
         return row.id
-
-
-@router.get("/cong-viec/van-ban/{document_id}")
-async def download(document_id: int, c: ContainerDep, actor: Worker) -> Response:
-    """A document's PDF for staff of its agency (the same check as the API's download)."""
-    pdf = await run_in_threadpool(
-        rendering.download,
-        c.transaction,
-        actor,
-        document_id,
-        c.document_renderer(),
-        c.services.clock,
-        signer=c.document_signer(),
-    )
-    return Response(
-        pdf.content,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="{pdf.filename}"',
-            "Cache-Control": "private, no-store",
-        },
-    )

@@ -8,6 +8,7 @@ from portal.auth import DevIdentity
 from portal.wiring import Container
 from tests.builders import (
     AN,
+    APPLICANT_AN,
     APPLICANT_BINH,
     BA_DINH,
     BINH,
@@ -28,6 +29,14 @@ from tests.builders import (
     residence_form_of_binh,
     row_counts,
 )
+
+
+def citizen(container: Container, username: str, identity_number: str | None) -> dict[str, str]:
+    """A citizen account other than the demo ones (another `sub`), vouching for `identity_number`."""
+    token = DevIdentity(container.settings).issue(
+        username=username, roles=["citizen"], identity_number=identity_number, name="Nguyễn Văn An"
+    )
+    return {"Authorization": f"Bearer {token}"}
 
 
 def second_specialist(container: Container) -> dict[str, str]:
@@ -83,6 +92,66 @@ class TestCitizens:
         assert [d["code"] for d in ok(api.get("/dossiers", BINH))] == [code]
         assert api.dossier(code, BINH)["status"]["code"] == 4
         error(api.get(f"/dossiers/{code}", AN), 404)
+
+
+class TestOwnershipByIdentityNumber:
+    """A dossier belongs to the verified identity number, not to the account (token subject) that filed it."""
+
+    def test_the_same_person_under_another_account_sees_and_withdraws_it(
+        self, api: Api, container: Container
+    ) -> None:
+        code = api.filed(AN)
+        keycloak = citizen(container, "an.keycloak", APPLICANT_AN["identity_number"])
+
+        listed = api.client.get("/api/v1/dossiers", headers=keycloak)
+        detail = api.client.get(f"/api/v1/dossiers/{code}", headers=keycloak)
+        withdrawn = api.client.post(
+            f"/api/v1/dossiers/{code}/withdraw", headers=keycloak, json={"reason": "Tôi không chuyển nhà nữa"}
+        )
+
+        assert [d["code"] for d in ok(listed)] == [code]
+        assert ok(detail)["code"] == code
+        assert ok(withdrawn)["status"]["code"] == 7
+        assert api.dossier(code, AN)["status"]["code"] == 7
+
+    def test_a_dossier_filed_under_the_new_account_is_also_the_old_ones(
+        self, api: Api, container: Container
+    ) -> None:
+        keycloak = citizen(container, "an.keycloak", APPLICANT_AN["identity_number"])
+        response = api.client.post("/api/v1/dossiers", headers=keycloak, json=residence_filing())
+        code = ok(response)["code"]
+
+        assert [d["code"] for d in ok(api.get("/dossiers", AN))] == [code]
+        assert api.dossier(code, AN)["code"] == code
+
+    def test_the_same_account_with_another_number_sees_none_of_them(
+        self, api: Api, container: Container
+    ) -> None:
+        code = api.filed(AN)
+        # Same username, hence the same `sub`, but the identity provider now vouches for Bình's number.
+        renumbered = citizen(container, AN, APPLICANT_BINH["identity_number"])
+
+        assert ok(api.client.get("/api/v1/dossiers", headers=renumbered)) == []
+        error(api.client.get(f"/api/v1/dossiers/{code}", headers=renumbered), 404, "DossierNotFound")
+        error(
+            api.client.post(f"/api/v1/dossiers/{code}/withdraw", headers=renumbered, json={"reason": "x"}),
+            404,
+            "DossierNotFound",
+        )
+        assert api.dossier(code)["status"]["code"] == 1
+
+    def test_an_account_without_a_number_keeps_what_it_filed_and_gives_it_to_no_one(
+        self, api: Api, container: Container
+    ) -> None:
+        unverified = citizen(container, "khach", None)
+        code = ok(api.client.post("/api/v1/dossiers", headers=unverified, json=residence_filing()))["code"]
+        mine = api.filed(AN)
+
+        assert [d["code"] for d in ok(api.client.get("/api/v1/dossiers", headers=unverified))] == [code]
+        # The number it typed (An's) proves nothing: An does not get the dossier, nor it An's.
+        assert [d["code"] for d in ok(api.get("/dossiers", AN))] == [mine]
+        error(api.get(f"/dossiers/{code}", AN), 404)
+        error(api.client.get(f"/api/v1/dossiers/{mine}", headers=unverified), 404)
 
 
 class TestOtherAgencies:

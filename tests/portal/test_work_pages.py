@@ -173,7 +173,7 @@ class TestTaskPage:
         assert "Yêu cầu bổ sung, hoàn thiện hồ sơ" in text
         assert 'data-show-when="form.decision=supplement"' in text  # missing papers: only for a supplement
         assert "Tiếp nhận hồ sơ" in text  # the reception's decision among earlier opinions
-        assert "/cong-viec/van-ban/" in text  # the receipt (Mẫu 01) downloads from here
+        assert "/van-ban/" in text  # the receipt (Mẫu 01) downloads from here
 
     def test_propose_with_an_opinion_then_the_leader_sees_it(self, api: Api, browse: Browse) -> None:
         code = api.received()
