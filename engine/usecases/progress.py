@@ -61,6 +61,7 @@ class DossierContext:
     agency_name: str
     timers_before: tuple[WaitingTimer, ...] = ()
     list_keys: tuple[int, datetime | None] | None = None  # what the dossier's work-list rows carry
+    tasks_added: bool = False  # this change created work-list rows
 
     @property
     def status(self) -> Status:
@@ -132,12 +133,12 @@ def save_instance(ctx: DossierContext, at: datetime) -> None:
     ctx.dossier.workflow_state = ctx.services.runtime.dumps(ctx.instance)
     ctx.dossier.updated_at = at
     ctx.uow.session.add(ctx.dossier)
-    keys = sort_keys(ctx.dossier)
-    if keys != ctx.list_keys:  # received, paused, resumed, extended, finished: the work list re-sorts
-        ctx.uow.flush()
-        restamp(ctx.uow, ctx.dossier)
-        ctx.list_keys = keys
     ctx.uow.flush()
+    # The work list's copy of the deadline: after a step (new tasks), or when the deadline moved.
+    keys = sort_keys(ctx.dossier)
+    if keys != ctx.list_keys or ctx.tasks_added:
+        restamp(ctx.uow, ctx.dossier)
+        ctx.list_keys, ctx.tasks_added = keys, False
 
 
 def _target_status(ctx: DossierContext, ready: list[ReadyTask]) -> Status:
@@ -382,6 +383,7 @@ def _project_tasks(ctx: DossierContext, ready: list[ReadyTask], actor: Actor, at
                 **list_fields(ctx.dossier, at),
             )
         )
+        ctx.tasks_added = True
         session.add(
             HandoverRow(
                 dossier_id=row_id(ctx.dossier),

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, tuple_, update
+from sqlalchemy import ColumnElement, and_, case, func, tuple_, update
 from sqlalchemy.orm import defer
 from sqlmodel import col, select
 
@@ -92,12 +92,29 @@ def list_fields(dossier: DossierRow, ready_at: datetime) -> dict[str, Any]:
 
 
 def restamp(uow: UnitOfWork, dossier: DossierRow) -> None:
-    """Bring the list keys of a dossier's tasks in line with the dossier after its deadline moved."""
-    rank, due = sort_keys(dossier)
+    """Bring the list keys of a dossier's tasks in line with the dossier as the database now holds it.
+
+    Read from the stored row, not from this request's copy: the deadline scan may have moved the dossier's
+    state since this request loaded it (it never touches a row this request has already written), and the
+    tasks this step created must carry that state, or the scan, which reports each level once, would leave
+    them behind.
+    """
+    d = DossierRow.__table__  # type: ignore[attr-defined]
+    clocked = and_(d.c.due_at.is_not(None), d.c.deadline_state.in_(list(_CLOCKED)))
+    rank = case(
+        *((and_(clocked, d.c.deadline_state == state), r.rank) for state, r in _CLOCKED.items()),
+        else_=DeadlineRank.NO_CLOCK.rank,
+    )
+    mine = d.c.id == col(WorkTaskRow.dossier_id)
     uow.session.execute(
         update(WorkTaskRow)
         .where(col(WorkTaskRow.dossier_id) == dossier.id)
-        .values(deadline_rank=rank, deadline_at=due if due is not None else col(WorkTaskRow.ready_at))
+        .values(
+            deadline_rank=select(rank).where(mine).scalar_subquery(),
+            deadline_at=func.coalesce(
+                select(d.c.due_at).where(mine, clocked).scalar_subquery(), col(WorkTaskRow.ready_at)
+            ),
+        )
         .execution_options(synchronize_session="fetch")  # rows this request holds see it
     )
 

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from engine.actor import Actor
+from engine.usecases.tasks import complete, find_task
 from engine.usecases.worklist import DeadlineRank, Scope, WorkListPage, WorkListQuery, work_list
 from engine.watch import run_watch
 from portal.auth import DevIdentity
@@ -111,6 +112,23 @@ class TestOrder:
             )
         )
         assert codes(page(container)) == [second, first]
+
+    def test_a_step_taken_while_the_scan_moved_the_dossier_keeps_the_new_state(
+        self, api: Api, container: Container
+    ) -> None:
+        if container.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite serialises writers: the scan cannot run inside a step")
+        code = api.received(at="2026-03-02T09:30")  # due Wed 11/03 09:30, near due from Mon 09/03 13:00
+        task_id = api.task_id(code, "appraisal")
+        api.at("2026-03-09T14:00")
+        with container.transaction() as uow:
+            specialist = actor(container, SPECIALIST)
+            _task, dossier = find_task(uow, specialist, task_id)  # held, as a request holds what it read
+            assert dossier.deadline_state == "on_track"
+            watch(container)  # another transaction: the dossier becomes near due, reported once
+            complete(container.services, uow, specialist, task_id, PROPOSE_APPROVE)
+        leader = page(container, LEADER)
+        assert [i.state for i in leader.items] == [DeadlineRank.NEAR_DUE]
 
 
 class TestFilters:
