@@ -96,7 +96,7 @@ class TestWorkList:
         listed = client.get("/cong-viec", params={"lang": "en"}).text
         assert '<h1 class="govuk-heading-l">My work</h1>' in listed
         assert "Permanent residence registration" in listed
-        assert "working time left" in listed
+        assert "of working time left" in listed
         page = client.get(f"/cong-viec/{api.task_id(code, 'appraisal')}", params={"lang": "en"}).text
         assert "Earlier opinions" in page
         assert "Send the decision" in page
