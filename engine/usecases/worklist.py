@@ -160,11 +160,18 @@ class Cursor:
     def decode(cls, text: str) -> Cursor:
         """Read a cursor back; InvalidInput when it was not made by `encode`."""
         try:
+            if len(text) > 200:
+                raise ValueError("too long")
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
             rank, micros, task_id = raw.split("|", 2)
+            # Bounded so that a forged cursor is this field error, never a database error.
+            if not (rank.isdigit() and int(rank) < len(_RANKS) and micros.isdigit() and len(micros) <= 17):
+                raise ValueError("out of range")
+            if not 0 < len(task_id) <= 64:
+                raise ValueError("bad task id")
             at = datetime.fromtimestamp(0, UTC) + timedelta(microseconds=int(micros))
             return cls(int(rank), at, task_id)
-        except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError) as exc:
             raise InvalidInput(
                 "Vị trí trang không hợp lệ; vui lòng quay lại trang đầu.",
                 "Invalid page cursor; go back to the first page.",

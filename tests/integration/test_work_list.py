@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 
 import pytest
@@ -194,6 +195,10 @@ class TestPages:
         with pytest.raises(InvalidInput) as caught:
             page(container, after="not-a-cursor")
         assert "cursor" in caught.value.fields
+        forged = [b"99999999999999999999|1|t", b"1|99999999999999999999999|t", b"1|-5|t", b"1|5|" + b"x" * 65]
+        for raw in forged:
+            with pytest.raises(InvalidInput):
+                page(container, before=base64.urlsafe_b64encode(raw).decode())
 
 
 # ------------------------------------------------------------------------------------------------ the index

@@ -90,6 +90,11 @@ class TestWorkList:
         assert 'rel="prev"' in second
         assert len(set(task_ids(first)) | set(task_ids(second))) == len(codes)
 
+    def test_a_forged_cursor_is_the_422_page(self, browse: Browse) -> None:
+        page = browse(SPECIALIST).get("/cong-viec", params={"sau": "OTk5OTk5OTk5OTk5OTk5OTk5fDF8dA"})
+        assert page.status_code == 422
+        assert "text/html" in page.headers["content-type"]
+
     def test_the_list_and_a_task_in_english(self, api: Api, browse: Browse) -> None:
         code = api.received()
         client = browse(SPECIALIST)
