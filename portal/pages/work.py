@@ -236,7 +236,7 @@ def _task_context(
         else "",
         "extension_form": extension or {},
         "extension_errors": extension_errors,
-        "year": datetime.now(LOCAL).year if page.task is None else page.task.ready_at.astimezone(LOCAL).year,
+        "year": c.services.clock.now().astimezone(LOCAL).year,  # the register of this year (Mẫu 06)
     }
 
 
