@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import httpx
 
+from engine.watch import run_watch
 from portal.auth import DevIdentity
 from tests.browser.conftest import Portal, SignIn, look
 from tests.builders import ACCEPT, OFFICER, SPECIALIST, residence_filing
@@ -91,3 +94,26 @@ def test_the_leader_sees_the_apology_form(sign_in: SignIn, portal: Portal) -> No
     leader.click(f"text={code}")
     assert leader.locator("#apology-form").is_visible()
     look(leader, "work-approval")
+
+
+def test_overdue_and_near_due_dossiers_come_first_and_are_marked(sign_in: SignIn, portal: Portal) -> None:
+    received_dossier(portal)
+    before = portal.clock.now()
+    try:
+        portal.clock.set(
+            datetime.fromisoformat("2026-03-11T10:00:00+07:00")
+        )  # the dossiers above are overdue
+        fresh = received_dossier(portal)
+        run_watch(portal.container.engine, portal.container.services)
+        page = sign_in(SPECIALIST)
+        page.goto(portal.at("/cong-viec"))
+        states = page.eval_on_selector_all("tr[data-state]", "rows => rows.map(r => r.dataset.state)")
+        assert states[0] == "overdue"
+        assert states[-1] == "on_track"
+        assert fresh in page.inner_text("tr[data-state='on_track'] >> nth=-1")
+        look(page, "work-list-overdue")
+        page.select_option("#f-trang-thai", "overdue")  # htmx replaces the results in place
+        page.wait_for_function("() => !document.querySelector(\"tr[data-state='on_track']\")")
+        assert "trang-thai=overdue" in page.url
+    finally:
+        portal.clock.set(before)
