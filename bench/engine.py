@@ -32,6 +32,12 @@ How to read the figures:
 - **instance JSON** = UTF-8 bytes of `dossier.workflow_state` after the full lifecycle. Target ≤ 20 KB.
 - **latency**: p50/p95 per step kind of ours, in milliseconds.
 - **SQL census**: statements and SQLite driver time per persisted step, from a short extra pass.
+- **script evaluation**: BPMN scripts and expressions of ours and of the diagnostics run in the worker-process
+  pool (engine/workflow/pool.py) — except bounded conditions (names, constant subscripts, comparisons), which
+  run in-process; bare runs everything in-process with plain `eval`. Printed: the pool round trip of one
+  expression against this lifecycle's task data (p50/p95/mean), a bounded condition's in-process cost, how
+  many pool evaluations a lifecycle makes and their share of ours' lifecycle, and how long a lifecycle of the
+  runtime loop waits on the pool (scheduling of the worker included: on a busy machine this dominates).
 - Rates are wall-clock. When another process competes for the CPU (CPU/wall below 90 %) a warning is printed:
   rerun on a quiet machine before comparing with earlier runs.
 
@@ -89,6 +95,8 @@ from engine.store.migrate import upgrade
 from engine.store.models import DossierRow, WorkTaskRow
 from engine.usecases import dossiers, tasks
 from engine.workflow.helpers import script_helpers
+from engine.workflow.pool import shared_pool
+from engine.workflow.sandbox import SandboxEnvironment
 from engine.workflow.spiff import SpiffRuntime
 from portal.bootstrap import prepare
 from portal.settings import Settings
@@ -677,6 +685,24 @@ def report(summary: dict[str, Any], out: TextIO) -> None:
         f"user-task completions/s: {ours['task_completions_per_second']:.1f})"
     )
     say(f"  ratio ours/bare: {summary['ratio_ours_to_bare']:.3f}")
+    scripts = summary.get("scripts")
+    if scripts:
+        say(
+            f"  script evaluation in the worker pool ({scripts['pool_workers']} workers, OS-bounded): round "
+            f"trip p50 {scripts['round_trip_p50_us']:.0f} µs, p95 {scripts['round_trip_p95_us']:.0f} µs, "
+            f"mean {scripts['round_trip_mean_us']:.0f} µs ({scripts['context_bytes']} bytes of task data); "
+            f"a bounded condition in-process {scripts['bounded_in_process_p50_us']:.1f} µs"
+        )
+        say(
+            f"    pool evaluations per lifecycle: {scripts['evaluations_per_lifecycle']:g} "
+            f"≈ {100 * scripts['share_of_ours_lifecycle']:.1f} % of ours' lifecycle "
+            "(this model's gateway conditions are all bounded, so they run in-process)"
+        )
+        say(
+            f"    in the runtime loop a lifecycle waits "
+            f"{scripts['runtime_loop_pool_ms_per_lifecycle']:.2f} ms on the pool "
+            f"({100 * scripts['runtime_loop_share_in_pool']:.1f} % of it; bare evaluates in-process)"
+        )
     say(
         f"  instance JSON after a full lifecycle: {summary['state_bytes']} bytes "
         f"(dossier row version {ours['dossier_row_version_after_lifecycle']} after {PERSISTED_STEPS} steps)"
@@ -721,6 +747,78 @@ def _notes(summary: dict[str, Any], say: Callable[[str], None]) -> None:
             f"Warning: the machine was busy (CPU/wall < {BUSY_CPU_SHARE} for {', '.join(busy)}; load average "
             f"{summary['machine']['load_average']}); absolute rates are low and noisy, ratios less so."
         )
+
+
+# --- script evaluations ---------------------------------------------------------------------------------
+
+SCRIPT_SAMPLES = 2000
+SCRIPT_LIFECYCLES = 100
+CONDITION = 'reception["decision"] == "refuse"'  # bounded: evaluated in-process
+POOLED = 'reception.get("decision") == "refuse"'  # a call: goes to a worker
+
+
+def pool_time_in(lifecycle: Callable[[], None], lifecycles: int) -> tuple[float, float]:
+    """Seconds per lifecycle spent waiting on the script pool, and the lifecycle's own seconds."""
+    pool = shared_pool()
+    original = pool.run
+    spent = 0.0
+
+    def timed(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        nonlocal spent
+        started = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            spent += time.perf_counter() - started
+
+    pool.run = timed  # type: ignore[method-assign]
+    try:
+        started = time.perf_counter()
+        for _ in range(lifecycles):
+            lifecycle()
+        total = time.perf_counter() - started
+    finally:
+        del pool.run
+    return spent / lifecycles, total / lifecycles
+
+
+def script_costs(
+    form: dict[str, Any], per_lifecycle: float, ours_rate: float, runtime_lifecycle: Callable[[], None]
+) -> dict[str, Any]:
+    """Pool round trip of one gateway condition with this lifecycle's task data, beside in-process eval;
+    and the time a lifecycle of the runtime loop really waits on the pool (scheduling included)."""
+    environment = SandboxEnvironment(script_helpers())
+    environment.pool.wait_ready()
+    context = {**start_data(form), "reception": dict(OUR_STEPS[0][2])}
+    for _ in range(100):
+        environment.evaluate(POOLED, context)
+    pooled = []
+    for _ in range(SCRIPT_SAMPLES):
+        started = time.perf_counter()
+        environment.evaluate(POOLED, context)
+        pooled.append(time.perf_counter() - started)
+    inline = []
+    for _ in range(SCRIPT_SAMPLES):
+        started = time.perf_counter()
+        environment.evaluate(CONDITION, context)
+        inline.append(time.perf_counter() - started)
+    mean = statistics.fmean(pooled)
+    lifecycle_seconds = 1 / ours_rate if ours_rate else 0.0
+    in_pool, runtime_seconds = pool_time_in(runtime_lifecycle, SCRIPT_LIFECYCLES)
+    return {
+        "runtime_loop_pool_ms_per_lifecycle": round(in_pool * 1e3, 3),
+        "runtime_loop_share_in_pool": round(in_pool / runtime_seconds, 4),
+        "pool_workers": environment.pool.size,
+        "round_trip_mean_us": round(mean * 1e6, 1),
+        "round_trip_p50_us": round(percentile(pooled, 0.5) * 1e6, 1),
+        "round_trip_p95_us": round(percentile(pooled, 0.95) * 1e6, 1),
+        "bounded_in_process_p50_us": round(percentile(inline, 0.5) * 1e6, 2),
+        "context_bytes": len(json.dumps(context, ensure_ascii=False).encode()),
+        "evaluations_per_lifecycle": round(per_lifecycle, 2),
+        "share_of_ours_lifecycle": round(per_lifecycle * mean / lifecycle_seconds, 4)
+        if lifecycle_seconds
+        else 0,
+    }
 
 
 # --- main -----------------------------------------------------------------------------------------------
@@ -778,7 +876,13 @@ def main(argv: list[str] | None = None) -> int:
             raise AssertionError(f"expected {ours_side.runs} dossiers, one per lifecycle run")
         summary = summarize(phases, ours_side, state_bytes, version)
         log(f"census: {CENSUS_LIFECYCLES} more lifecycles of ours, counting statements and timing layers")
+        evaluations = shared_pool().stats.evaluations
         summary["sql_census"] = take_census(ours_side, CENSUS_LIFECYCLES)
+        per_lifecycle = (shared_pool().stats.evaluations - evaluations) / CENSUS_LIFECYCLES
+        log(f"scripts: {SCRIPT_SAMPLES} pool round trips of one gateway condition")
+        summary["scripts"] = script_costs(
+            form, per_lifecycle, phases["ours"].rate, phases["runtime"].lifecycle
+        )
         report(summary, out)
         if args.profile:
             log(f"profiling ours for {args.seconds / 2:g} s under cProfile")

@@ -24,8 +24,20 @@ class Published:
     created: bool
 
 
+def is_published(uow: UnitOfWork, content_hash: str) -> bool:
+    """True when a version with this content was published already."""
+    found = uow.session.exec(
+        select(ProcedureVersionRow.id).where(ProcedureVersionRow.content_hash == content_hash)
+    ).first()
+    return found is not None
+
+
 def publish_folders(uow: UnitOfWork, runtime: WorkflowRuntime, root: Path, now: datetime) -> list[Published]:
-    """Publish every procedure folder whose content changed; running dossiers keep their version."""
+    """Publish every procedure folder whose content changed; running dossiers keep their version.
+
+    Unchecked: servers publish through `engine.checks.publish_checked`, which runs `procedures check` first;
+    this is for folders already checked (and for the scenario runner, which publishes the folder it checks).
+    """
     results = []
     for path in procedure_folders(root):
         folder = read_folder(path)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from engine.calendar import DeadlineUnit
+from engine.catalog import Published, is_published, publish_folders
 from engine.clock import FixedClock
 from engine.dossier.status import Status
 from engine.errors import DomainError
@@ -14,6 +17,7 @@ from engine.forms import FormRegistry, check_schema
 from engine.procedure import ProcedureDefinition, ProcedureFileError, procedure_folders, read_folder
 from engine.scenarios import run_scenario, scenario_files
 from engine.services import Services
+from engine.store.db import UnitOfWork
 from engine.workflow.types import SpecInfo, WorkflowRuntime
 
 
@@ -149,3 +153,47 @@ def check_all(
     if not folders:
         return [FolderReport(root, ["không có thư mục thủ tục nào (thiếu procedure.yaml / process.bpmn)"])]
     return [check_folder(folder, runtime, forms, services_factory) for folder in folders]
+
+
+@dataclass
+class PublishOutcome:
+    """What a checked publication did: versions published (or already there) and folders refused."""
+
+    published: list[Published] = field(default_factory=list)
+    refused: list[FolderReport] = field(default_factory=list)
+    already: list[Path] = field(default_factory=list)  # content already published: not checked again
+
+
+def publish_checked(  # noqa: PLR0917 — check_all's inputs plus where and when to publish
+    open_uow: Callable[[], AbstractContextManager[UnitOfWork]],
+    runtime: WorkflowRuntime,
+    forms: FormRegistry,
+    services_factory: Callable[[FixedClock], Services],
+    root: Path,
+    now: datetime,
+) -> PublishOutcome:
+    """Run the full `procedures check` (scenarios included) on every changed folder; publish those that pass.
+
+    A failing folder is refused with its problems (the caller logs them); the other folders still publish,
+    each in its own unit of work. A folder whose exact content is already published was checked when it was
+    published and is not run again, so a restart costs one query per folder.
+    """
+    outcome = PublishOutcome()
+    for path in procedure_folders(root) if root.exists() else []:
+        try:
+            content_hash = read_folder(path).content_hash
+        except ProcedureFileError:
+            content_hash = None
+        if content_hash is not None:
+            with open_uow() as uow:
+                if is_published(uow, content_hash):
+                    outcome.already.append(path)
+                    outcome.published.extend(publish_folders(uow, runtime, path, now))
+                    continue
+        report = check_folder(path, runtime, forms, services_factory)
+        if report.problems:
+            outcome.refused.append(report)
+            continue
+        with open_uow() as uow:
+            outcome.published.extend(publish_folders(uow, runtime, path, now))
+    return outcome

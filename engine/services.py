@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from engine.clock import Clock
 from engine.forms import FormRegistry
 from engine.residents.registry import ResidentRegistry
+from engine.store.files import FileStore
 from engine.workflow.types import WorkflowRuntime
 
 
@@ -20,3 +21,5 @@ class Services:
     near_due_share: float = 0.25  # open dossier is near due when ≤ this share of its budget remains
     timeliness_by_date: bool = True  # DOMAIN.md §6: compare finish and due at date granularity
     registry: ResidentRegistry | None = None  # the population database; None: lookups count as unavailable
+    files: FileStore | None = None  # uploads (data_dir/uploads); None: uploads are refused
+    upload_max_bytes: int = 10 * 1024 * 1024

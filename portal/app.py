@@ -10,7 +10,8 @@ from fastapi.staticfiles import StaticFiles
 
 from integrations.keycloak.oidc import KeycloakLogin
 from portal import errors, pages
-from portal.api import calendar, documents, dossiers, ioc, me, procedures, residents, tasks
+from portal.api import calendar, documents, dossiers, ioc, me, procedures, residents, tasks, uploads
+from portal.api_docs import install as install_api_docs
 from portal.auth import TokenVerifier
 from portal.guard import BodyGuard
 from portal.i18n import LocaleMiddleware
@@ -33,14 +34,16 @@ def create_app(
         version="0.1.0",
         description="API giải quyết thủ tục hành chính một cửa (Nghị định 118/2025/NĐ-CP).",
         openapi_url="/api/v1/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served from our own static files (portal/api_docs.py), not a CDN
+        redoc_url=None,
     )
     app.state.container = container
     keycloak = keycloak_verifier(settings) if verifier is None else None
     app.state.verifier = verifier or build_verifier(settings, keycloak)
     app.state.login = keycloak_login or build_login(settings, keycloak)
     errors.install(app)
-    for module in (procedures, dossiers, tasks, calendar, ioc, residents, documents, me):
+    install_api_docs(app)
+    for module in (procedures, dossiers, tasks, calendar, ioc, residents, documents, me, uploads):
         app.include_router(module.router, prefix="/api/v1")
     for router in pages.ROUTERS:
         app.include_router(router)

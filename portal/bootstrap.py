@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from engine.catalog import Published, publish_folders
+from engine.catalog import Published
+from engine.checks import PublishOutcome, publish_checked
 from engine.store.migrate import upgrade
 from engine.store.models import AgencyRow
 from engine.usecases.calendars import seed_exceptions
-from portal.wiring import Container
+from portal.wiring import Container, build_services
 
 log = logging.getLogger("motcua")
 
@@ -50,11 +51,24 @@ def seed_demo_agencies(container: Container) -> int:
 
 
 def publish(container: Container) -> list[Published]:
-    """Publish changed procedure folders as new versions."""
-    with container.transaction() as uow:
-        return publish_folders(
-            uow, container.services.runtime, container.settings.processes_dir, container.services.clock.now()
+    """Publish changed procedure folders that pass the full check; log each refused folder's problems."""
+    settings = container.settings
+    outcome: PublishOutcome = publish_checked(
+        container.transaction,
+        container.services.runtime,
+        container.services.forms,
+        lambda clock: build_services(settings, clock),
+        settings.processes_dir,
+        container.services.clock.now(),
+    )
+    for report in outcome.refused:
+        log.error(
+            "procedure folder %s refused, not published (%d problem(s)):\n%s",
+            report.path,
+            len(report.problems),
+            "\n".join(f"  - {problem}" for problem in report.problems),
         )
+    return outcome.published
 
 
 def prepare(container: Container, *, migrate: bool = True) -> None:

@@ -20,11 +20,13 @@ from engine.errors import (
     Unavailable,
     WorkflowError,
 )
+from engine.upload import UploadTooLarge
 from portal.i18n import N_
 
 log = logging.getLogger("motcua.portal")
 
 STATUS = {
+    UploadTooLarge: 413,  # before InvalidInput, which it extends
     NotFound: 404,
     Conflict: 409,
     InvalidInput: 422,

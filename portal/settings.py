@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     timeliness_by_date: bool = True
     max_loop_rounds: int = Field(default=20, ge=1, le=200)
     seed_demo: bool = True
+    # Uploaded papers (MOTCUA_UPLOAD_MAX_BYTES): larger files are refused (413 on the API).
+    upload_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
     # Background work (`motcua worker`): seconds between two cycles.
     worker_interval: float = Field(default=5.0, gt=0, le=3600)
     # The operations center (MOTCUA_IOC_*, read by IocSettings itself).

@@ -16,6 +16,7 @@ from engine.forms import FormRegistry
 from engine.outbox import Channel
 from engine.services import Services
 from engine.store.db import UnitOfWork, make_engine, unit_of_work
+from engine.store.files import FileStore
 from engine.workflow.helpers import script_helpers
 from engine.workflow.spiff import SpiffRuntime
 from integrations.ioc.settings import IocSettings
@@ -117,6 +118,8 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         near_due_share=settings.near_due_share,
         timeliness_by_date=settings.timeliness_by_date,
         registry=build_registry(settings.residents),
+        files=FileStore(settings.data_dir / "uploads"),
+        upload_max_bytes=settings.upload_max_bytes,
     )
 
 

@@ -34,6 +34,8 @@ MONDAY_0900 = datetime.fromisoformat("2026-03-02T09:00:00+07:00")
 
 # Tables a test may fill, children first (agencies, procedures and the calendar stay between tests).
 VOLATILE = (
+    "draft",
+    "dossier_upload",
     "resident_lookup",
     "registry_check",
     "document",
@@ -49,6 +51,7 @@ VOLATILE = (
     "status_change",
     "work_task",
     "dossier",
+    "upload",
     "dossier_sequence",
     "dossier_tally_delta",  # after `dossier`: deleting dossiers appends deltas
     "dossier_tally",

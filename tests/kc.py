@@ -1,7 +1,8 @@
 """A real Keycloak for the test run, and the ways a user gets in: password grant and the login form.
 
 The server is the pinned distribution from Maven Central (`motcua keycloak fetch`), started once per test
-session on free loopback ports with the project's realm and a second realm (`other`) for cross-realm cases.
+session on free loopback ports with the project's realm, its login theme read from the repository
+(`KeycloakServer.themes_dir`: integrations/keycloak/themes) and a second realm `other` for cross-realm cases.
 """
 
 from __future__ import annotations

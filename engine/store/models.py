@@ -497,3 +497,60 @@ class WebSessionRow(SQLModel, table=True):
     access_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     refresh_token: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     id_token: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class UploadRow(SQLModel, table=True):
+    """A file a user uploaded for a paper: its bytes live in the content-addressed store under `sha256`.
+
+    `id` is a random token (never sequential, never the hash): knowing one file's id says nothing about
+    another's, and the content hash is not handed out. The owner is the verified identity number when the
+    uploader has one (a citizen keeps their files across accounts), else the token's subject.
+    """
+
+    __tablename__ = "upload"
+    __table_args__ = (
+        Index("ix_upload_owner_number", "owner_identity_number", "created_at"),
+        Index("ix_upload_owner_subject", "owner_subject", "created_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=32)
+    sha256: str = Field(max_length=64, index=True)
+    mime: str = Field(max_length=40)
+    size: int
+    display_name: str = Field(max_length=120)
+    owner_subject: str = Field(max_length=255)
+    owner_identity_number: str | None = Field(default=None, max_length=12)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class DossierUploadRow(SQLModel, table=True):
+    """An upload referenced by a dossier's papers (at filing or in a supplement): who else may read it."""
+
+    __tablename__ = "dossier_upload"
+
+    dossier_id: int = Field(foreign_key="dossier.id", primary_key=True)
+    upload_id: str = Field(foreign_key="upload.id", primary_key=True, max_length=32, index=True)
+    paper_key: str = Field(max_length=255)
+
+
+class DraftRow(SQLModel, table=True):
+    """A filing in progress (hồ sơ nháp): the e-form so far, the files per paper, the last step reached."""
+
+    __tablename__ = "draft"
+    __table_args__ = (
+        Index("ix_draft_owner_number", "owner_identity_number", "updated_at"),
+        Index("ix_draft_owner_subject", "owner_subject", "updated_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=32)
+    owner_subject: str = Field(max_length=255)
+    owner_identity_number: str | None = Field(default=None, max_length=12)
+    procedure_code: str = Field(max_length=40)
+    agency_code: str | None = Field(default=None, max_length=35)
+    form: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    papers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Values the population database filled in, by dotted path: shown marked while they stay unchanged.
+    registry_values: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    last_step: str | None = Field(default=None, max_length=40)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)

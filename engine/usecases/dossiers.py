@@ -45,6 +45,7 @@ from engine.usecases.progress import (
     ready_task,
     save_instance,
 )
+from engine.usecases.uploads import link_uploads, owned_uploads
 from engine.usecases.verification import (
     Lookup,
     LookupPlan,
@@ -112,7 +113,10 @@ def _check_channel_and_actor(cmd: FileDossier, actor: Actor, errors: dict[str, F
         )
 
 
-def _check_papers(papers: Any, known: set[str], errors: dict[str, FieldError]) -> list[dict[str, Any]]:
+def _check_papers(
+    uow: UnitOfWork, actor: Actor, papers: Any, known: set[str], errors: dict[str, FieldError]
+) -> list[dict[str, Any]]:
+    """The papers of a filing; a paper may carry `uploads` (ids of files the filer uploaded)."""
     if not isinstance(papers, list):
         errors["papers"] = FieldError("Danh sách giấy tờ phải là một mảng.", "Papers must be a list.")
         return []
@@ -124,7 +128,11 @@ def _check_papers(papers: Any, known: set[str], errors: dict[str, FieldError]) -
                 "Paper is not in the procedure's list.",
             )
             continue
-        clean.append({k: paper[k] for k in ("key", "copies", "count", "ref", "note") if k in paper})
+        entry = {k: paper[k] for k in ("key", "copies", "count", "ref", "note") if k in paper}
+        if "uploads" in paper:
+            rows = owned_uploads(uow, actor, paper["uploads"], f"papers[{i}].uploads", errors)
+            entry["uploads"] = [r.id for r in rows]
+        clean.append(entry)
     return clean
 
 
@@ -165,7 +173,7 @@ def _check_filing(
                 "Số định danh của người nộp phải trùng với tài khoản đang đăng nhập.",
                 "The applicant's identification number must match the signed-in account.",
             )
-    papers = _check_papers(cmd.papers, {p.key for p in definition.papers}, errors)
+    papers = _check_papers(uow, actor, cmd.papers, {p.key for p in definition.papers}, errors)
     group = services.forms.registry_group(definition.form)
     try:
         form = services.forms.validate(definition.form, cmd.form)
@@ -258,6 +266,7 @@ def file_dossier(
     )
     uow.session.add(dossier)
     uow.flush()
+    link_uploads(uow, dossier, papers)
     uow.session.add(
         StatusChangeRow(
             dossier_id=row_id(dossier),
@@ -413,10 +422,22 @@ def supplement(
     task = ready_task(ctx, "supplement")
     now = services.clock.now()
     data = services.forms.validate("tasks/supplement", payload)
+    _check_supplement_uploads(uow, actor, data)
+    link_uploads(uow, dossier, data.get("papers") or [])
     record_submission(uow, dossier, actor, "supplement", data, at=now, task_id=task.id)
     services.runtime.complete(ctx.instance, task.id, {"supplement": data})
     advance(ctx, actor, now, completed=task, note=data.get("note"))
     return dossier
+
+
+def _check_supplement_uploads(uow: UnitOfWork, actor: Actor, data: dict[str, Any]) -> None:
+    """Files handed in with a supplement must be the supplier's own uploads."""
+    errors: dict[str, FieldError] = {}
+    for i, paper in enumerate(data.get("papers") or []):
+        if paper.get("uploads"):
+            owned_uploads(uow, actor, paper["uploads"], f"papers[{i}].uploads", errors)
+    if errors:
+        raise InvalidInput("Tệp bổ sung không hợp lệ.", "The supplied files are invalid.", errors)
 
 
 EXTENSION_NOTICE = timedelta(hours=8)  # DOMAIN.md §4.4: at least one working day before the due time

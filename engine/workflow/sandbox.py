@@ -1,137 +1,94 @@
-"""Restricted Python for BPMN scripts, gateway conditions and timer expressions.
+"""The sandbox for BPMN scripts, gateway conditions and timer expressions.
 
 SpiffWorkflow runs model code with plain `exec`/`eval` against task data (SPIFF.md trap 5). Models may be
-uploaded by provincial administrators, so every piece of model code goes through `SandboxEnvironment`:
+uploaded by provincial administrators, so every piece of model code goes through `SandboxEnvironment`, in
+two layers:
 
-- the source is parsed with `ast` and rejected if it imports, declares `global`/`nonlocal`, names anything
-  starting with `_`, or touches attributes that lead to frames, code objects or format-string tricks;
-- only a small set of safe builtins is visible, plus the helpers the engine passes in (working days, fees);
-- execution is bounded by a line budget and a wall-clock deadline (`sys.settrace`).
+1. the restricted language (engine/workflow/restricted.py): no imports, no `global`, no names or attributes
+   that reach interpreter internals, small constant exponents, capped `range()`, safe builtins and the
+   engine's named helpers only — checked when a model is registered and again inside the worker;
+2. a worker process per evaluation (engine/workflow/pool.py, worker.py): the task data goes there as JSON,
+   the script runs under RLIMIT_CPU and RLIMIT_AS, and the parent kills the worker when the wall-clock
+   budget ends. Nothing a script does (bare `except`, C-level arithmetic, a huge allocation) can keep it
+   running past its budget. Only the new or changed top-level variables come back (as JSON).
 
-Memory is not bounded (`"x" * 10**9` still allocates): run workers with an OS memory limit.
+One exception, for speed: an expression made only of names, constant subscripts, literals, comparisons and
+and/or/not (the usual gateway condition, `reception["decision"] == "refuse"`, or a timer's `"P30D"`) is
+evaluated in-process. It cannot call, loop or allocate, and compares data already in memory, so its cost is
+bounded by the size of that data; the round trip to a worker (≈ 0.1 ms idle, milliseconds on a busy machine)
+would add nothing but latency.
+
+A step budget (`step_budget`) bounds the total time model code may take during one engine step (one use
+case call), so that a model chaining many slow scripts cannot hold the caller's transaction either.
 """
 
 from __future__ import annotations
 
-import ast
-import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from functools import lru_cache
-from types import CodeType, FrameType, ModuleType
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
 from engine.errors import WorkflowError
+from engine.workflow.pool import ScriptFailed, ScriptLimitExceeded, ScriptPool, shared_pool
+from engine.workflow.restricted import (
+    SCRIPT_FILENAME,
+    ScriptRejected,
+    compile_checked,
+    is_bounded_expression,
+)
 
-SCRIPT_FILENAME = "<bpmn>"
-MAX_RANGE = 1_000_000
-MAX_POWER_EXPONENT = 64
+__all__ = [
+    "SandboxEnvironment",
+    "SandboxScriptEngine",
+    "ScriptFailed",
+    "ScriptLimitExceeded",
+    "ScriptRejected",
+    "WorkflowStepError",
+    "check_model_code",
+    "step_budget",
+]
 
-# Attributes that reach interpreter internals without a leading underscore.
-_DENIED_ATTRIBUTES = frozenset({"format", "format_map", "mro"})
-_DENIED_ATTRIBUTE_PREFIXES = ("_", "gi_", "cr_", "ag_", "f_", "tb_", "co_", "func_")
-
-
-class ScriptRejected(ValueError):
-    """The model code uses a construct the sandbox does not allow."""
-
-
-class ScriptLimitExceeded(RuntimeError):
-    """The model code ran longer than its time or line budget."""
-
-
-class _Deadline(BaseException):
-    """Raised by the tracer; a BaseException so `except Exception` in model code cannot swallow it."""
+_STEP_DEADLINE: ContextVar[float | None] = ContextVar("motcua_step_deadline", default=None)
 
 
 class WorkflowStepError(WorkflowError):
     """A BPMN step (script, condition, timer, service) failed: names the task spec and the original cause."""
 
-    def __init__(self, task_spec: str | None, cause: str) -> None:
+    def __init__(
+        self,
+        task_spec: str | None,
+        cause: str,
+        *,
+        cause_vi: str | None = None,
+        code: str = "WorkflowError",
+    ) -> None:
         where = task_spec or "?"
-        super().__init__(
-            f"Lỗi khi thực hiện bước '{where}' của quy trình: {cause}",
-            f"Workflow step '{where}' failed: {cause}",
-        )
+        if cause_vi is None:
+            message = f"Lỗi khi thực hiện bước '{where}' của quy trình: {cause}"
+        else:
+            message = f"Mã lệnh của bước '{where}' trong quy trình {cause_vi}."
+        super().__init__(message, f"Workflow step '{where}' failed: {cause}", code=code)
         self.task_spec = task_spec
         self.cause = cause
 
 
-def _bounded_range(*args: int) -> range:
-    """`range` that refuses to build more than MAX_RANGE items (C loops are not traced)."""
-    result = range(*args)
-    if len(result) > MAX_RANGE:
-        raise ScriptRejected(f"range() of more than {MAX_RANGE} items is not allowed")
-    return result
-
-
-SAFE_BUILTINS: dict[str, Any] = {
-    "len": len,
-    "min": min,
-    "max": max,
-    "sum": sum,
-    "abs": abs,
-    "round": round,
-    "sorted": sorted,
-    "str": str,
-    "int": int,
-    "float": float,
-    "bool": bool,
-    "list": list,
-    "dict": dict,
-    "set": set,
-    "tuple": tuple,
-    "range": _bounded_range,
-    "any": any,
-    "all": all,
-    "enumerate": enumerate,
-    "zip": zip,
-    "isinstance": isinstance,
-    "None": None,
-    "True": True,
-    "False": False,
-}
-
-
-def _attribute_denied(name: str) -> bool:
-    return name in _DENIED_ATTRIBUTES or name.startswith(_DENIED_ATTRIBUTE_PREFIXES)
-
-
-def _check_node(node: ast.AST) -> None:
-    if isinstance(node, ast.Import | ast.ImportFrom):
-        raise ScriptRejected("import is not allowed")
-    if isinstance(node, ast.Global | ast.Nonlocal):
-        raise ScriptRejected("global/nonlocal is not allowed")
-    if isinstance(node, ast.Name) and node.id.startswith("_"):
-        raise ScriptRejected(f"name '{node.id}' is not allowed (names may not start with '_')")
-    if isinstance(node, ast.Attribute) and _attribute_denied(node.attr):
-        raise ScriptRejected(f"attribute '{node.attr}' is not allowed")
-    if isinstance(node, ast.MatchClass) and any(_attribute_denied(a) for a in node.kwd_attrs):
-        raise ScriptRejected("class patterns may not capture denied attributes")
-    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name.startswith("_"):
-        raise ScriptRejected(f"name '{node.name}' is not allowed (names may not start with '_')")
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
-        exponent = node.right
-        if not (
-            isinstance(exponent, ast.Constant)
-            and isinstance(exponent.value, int | float)
-            and abs(exponent.value) <= MAX_POWER_EXPONENT
-        ):
-            raise ScriptRejected(f"'**' needs a constant exponent of at most {MAX_POWER_EXPONENT}")
-
-
-@lru_cache(maxsize=2048)
-def compile_checked(source: str, mode: str) -> CodeType:
-    """Parse, check and compile model code (`mode` is "eval" or "exec"); cached by source."""
-    tree: Any = ast.parse(source, filename=SCRIPT_FILENAME, mode=mode)
-    for node in ast.walk(tree):
-        _check_node(node)
-    code: CodeType = compile(tree, SCRIPT_FILENAME, mode)
-    return code
+@contextmanager
+def step_budget(seconds: float) -> Iterator[None]:
+    """Bound the total time of model code run inside the block (nested blocks keep the outer budget)."""
+    if _STEP_DEADLINE.get() is not None:
+        yield
+        return
+    token = _STEP_DEADLINE.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _STEP_DEADLINE.reset(token)
 
 
 def check_model_code(specs: Iterable[Any]) -> None:
@@ -168,14 +125,27 @@ def _model_code(specs: Iterable[Any]) -> Iterator[tuple[str, str, str]]:
                 yield name, expression, "eval"
 
 
+def helper_path(function: Callable[..., Any]) -> str:
+    """`module:qualname` of a helper, by which a worker imports it; module-level functions only."""
+    module = getattr(function, "__module__", None)
+    qualname = getattr(function, "__qualname__", "")
+    if not module or not qualname or "<" in qualname:
+        raise ValueError(
+            f"helper {function!r} must be a module-level function: scripts run in worker processes, "
+            "which import helpers by name"
+        )
+    return f"{module}:{qualname}"
+
+
 class SandboxEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[misc]
-    """Evaluates and executes model code against task data with safe builtins, helpers and a budget."""
+    """Evaluates and executes model code in a worker process of the pool, against a JSON copy of task data."""
 
     def __init__(
         self,
         helpers: Mapping[str, Callable[..., Any]] | None = None,
         timeout: float = 1.0,
-        max_lines: int = 1_000_000,
+        *,
+        pool: ScriptPool | None = None,
     ) -> None:
         helpers = dict(helpers or {})
         for name in helpers:
@@ -183,79 +153,89 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[mis
                 raise ValueError(f"helper name {name!r} must be an identifier not starting with '_'")
         super().__init__(helpers)
         self.helpers: dict[str, Callable[..., Any]] = helpers
+        self._helper_paths = {name: helper_path(function) for name, function in helpers.items()}
         self.timeout = timeout
-        self.max_lines = max_lines
-        self._builtins = dict(SAFE_BUILTINS)
+        self.pool = pool or shared_pool()
+        self.pool.start()
 
     def evaluate(
         self, expression: str, context: dict[str, Any], external_context: dict[str, Any] | None = None
     ) -> Any:
         """Evaluate an expression (condition, timer) without changing the task data."""
-        code = compile_checked(expression.strip(), "eval")
-        scope = self._scope(context, external_context or {})
-        return self._run_bounded(lambda: eval(code, scope))
+        source = expression.strip()
+        code = compile_checked(source, "eval")
+        if is_bounded_expression(source):
+            # Only names, constant subscripts, literals and comparisons: it cannot loop, call or allocate,
+            # so the round trip to a worker would buy nothing (restricted.is_bounded_expression).
+            scope: dict[str, Any] = {"__builtins__": {}, **(external_context or {}), **context}
+            try:
+                return eval(code, scope)
+            except Exception as exc:
+                raise ScriptFailed(type(exc).__name__, str(exc)) from None
+        return self._call("eval", source, context, external_context or {}).get("value")
 
     def execute(
         self, script: str, context: dict[str, Any], external_context: dict[str, Any] | None = None
     ) -> bool:
-        """Run a script; its top-level variables become the task data (functions and helpers excluded)."""
-        code = compile_checked(script, "exec")
+        """Run a script; its new or changed top-level variables become task data (functions excluded)."""
+        compile_checked(script, "exec")
         external = external_context or {}
         clash = (set(self.helpers) | set(external)) & set(context)
         if clash:
             raise ValueError(f"task data overwrites predefined function(s): {sorted(clash)}")
-        scope = self._scope(context, external)
-        self._run_bounded(lambda: exec(code, scope))
-        for key in [k for k in context if k not in scope]:
-            del context[key]
-        for key, value in scope.items():
-            if key == "__builtins__" or key in self.helpers or key in external:
-                continue
-            if callable(value) or isinstance(value, ModuleType):
-                continue
-            context[key] = value
+        answer = self._call("exec", script, context, external)
+        for key in answer.get("deleted", []):
+            context.pop(key, None)
+        context.update(answer.get("changed", {}))
         return True
 
     def call_service(self, context: dict[str, Any], **kwargs: Any) -> Any:
         """Service tasks are not supported: the engine talks to other systems through its own ports."""
         raise ScriptRejected("service tasks are not supported")
 
-    def _scope(self, context: Mapping[str, Any], external: Mapping[str, Any]) -> dict[str, Any]:
-        scope: dict[str, Any] = {"__builtins__": self._builtins}
-        scope.update(self.helpers)
-        scope.update(external)
-        scope.update(context)
-        return scope
-
-    def _run_bounded(self, run: Callable[[], Any]) -> Any:
-        deadline = time.monotonic() + self.timeout
-        budget = self.max_lines
-        lines = 0
-
-        def trace_lines(frame: FrameType, event: str, arg: Any) -> Any:
-            nonlocal lines
-            if event == "line":
-                lines += 1
-                if lines > budget or time.monotonic() > deadline:
-                    raise _Deadline
-            return trace_lines
-
-        def trace_calls(frame: FrameType, event: str, arg: Any) -> Any:
-            # Only model code is traced; our helpers are trusted and stay fast.
-            if frame.f_code.co_filename == SCRIPT_FILENAME:
-                return trace_lines
-            return None
-
-        previous = sys.gettrace()
-        sys.settrace(trace_calls)
-        try:
-            return run()
-        except _Deadline:
+    def _deadline(self) -> float | None:
+        deadline = _STEP_DEADLINE.get()
+        if deadline is not None and deadline <= time.monotonic():
             raise ScriptLimitExceeded(
-                f"script exceeded its budget ({self.timeout:g} s or {budget} lines)"
-            ) from None
-        finally:
-            sys.settrace(previous)
+                "không được chạy vì bước xử lý đã dùng hết thời gian dành cho mã lệnh",
+                "was not run: the engine step used up the time allowed for model code",
+                "step",
+            )
+        return deadline
+
+    def _call(
+        self, mode: str, source: str, context: dict[str, Any], external: dict[str, Any]
+    ) -> dict[str, Any]:
+        request = {
+            "mode": mode,
+            "source": source,
+            "context": context,
+            "external": external,
+            "helpers": self._helper_paths,
+        }
+        # Waiting for a free worker (a killed one is being replaced) may take up to the step budget; the
+        # evaluation itself gets `timeout` from when it starts; the step's deadline caps both.
+        deadline = self._deadline()
+        wait = self.timeout if deadline is None else None
+        answer = self.pool.run(request, self.timeout, wait=wait, deadline=deadline)
+        if answer.get("ok"):
+            return answer
+        if answer.get("kind") == "rejected":
+            raise ScriptRejected(answer.get("message", ""))
+        if answer.get("kind") == "memory":
+            mb = self.pool.memory_bytes >> 20
+            raise ScriptLimitExceeded(
+                f"dùng quá bộ nhớ cho phép ({mb} MB) và đã bị dừng",
+                f"exceeded its memory budget ({mb} MB) and was stopped",
+                "memory",
+            )
+        if answer.get("kind") == "output":
+            raise ScriptLimitExceeded(
+                "tạo ra dữ liệu quá lớn để lưu vào hồ sơ", answer.get("message", "output too large"), "output"
+            )
+        raise ScriptFailed(
+            answer.get("type", "Error"), answer.get("message", ""), int(answer.get("line") or 0)
+        )
 
 
 class SandboxScriptEngine(PythonScriptEngine):  # type: ignore[misc]
@@ -273,6 +253,8 @@ class SandboxScriptEngine(PythonScriptEngine):  # type: ignore[misc]
         line_number = 0
         if isinstance(err, SyntaxError):
             line_number = err.lineno or 0
+        elif isinstance(err, ScriptFailed):
+            line_number = err.line
         else:
             frames: Iterable[traceback.FrameSummary] = traceback.extract_tb(err.__traceback__)
             for summary in frames:

@@ -33,11 +33,13 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
 from engine.errors import Conflict, DomainError, WorkflowError
+from engine.workflow.pool import ScriptLimitExceeded, ScriptPool
 from engine.workflow.sandbox import (
     SandboxEnvironment,
     SandboxScriptEngine,
     WorkflowStepError,
     check_model_code,
+    step_budget,
 )
 from engine.workflow.serializer import InstanceSerializer
 from engine.workflow.types import Instance, ReadyTask, SpecInfo, WaitingTimer
@@ -79,16 +81,21 @@ class SpiffRuntime:
         *,
         max_loop_rounds: int = 20,
         script_timeout: float = 1.0,
-        script_max_lines: int = 1_000_000,
+        step_timeout: float = 2.0,
+        script_pool: ScriptPool | None = None,
         max_specs: int = 128,
         validate_xml: bool = True,
     ) -> None:
+        """`script_timeout` bounds one script or expression, `step_timeout` all model code of one engine step
+        (one `start`, `complete`, `cancel` or `fire_due_timers`); the pool defaults to the process-wide one.
+        """
         self.max_loop_rounds = max_loop_rounds
+        self.step_timeout = step_timeout
         self.max_specs = max_specs
         self.validate_xml = validate_xml
         self.parse_count = 0  # how many times a model was actually parsed (tests, metrics)
         self._engine = SandboxScriptEngine(
-            SandboxEnvironment(helpers, timeout=script_timeout, max_lines=script_max_lines)
+            SandboxEnvironment(helpers, timeout=script_timeout, pool=script_pool)
         )
         self._serializer = InstanceSerializer()
         self._specs: OrderedDict[str, _Registered] = OrderedDict()
@@ -155,7 +162,7 @@ class SpiffRuntime:
         workflow = BpmnWorkflow(registered.spec, registered.subprocess_specs, script_engine=self._engine)
         start_task = workflow.get_next_task(state=TaskState.READY)
         start_task.data = deepcopy(data)
-        _drive(workflow.do_engine_steps)
+        self._drive(workflow.do_engine_steps)
         return SpiffInstance(spec_hash, workflow)
 
     def ready_tasks(self, instance: Instance) -> list[ReadyTask]:
@@ -190,11 +197,11 @@ class SpiffRuntime:
             task.run()
             workflow.do_engine_steps()
 
-        _drive(run)
+        self._drive(run)
 
     def cancel(self, instance: Instance) -> None:
         """Stop the instance (withdrawal, stop): every unfinished task is cancelled, timers drop out."""
-        _drive(_workflow(instance).cancel)
+        self._drive(_workflow(instance).cancel)
 
     def is_completed(self, instance: Instance) -> bool:
         """True when the process reached an end or was cancelled."""
@@ -253,7 +260,7 @@ class SpiffRuntime:
             workflow.refresh_timers()
             workflow.do_engine_steps()
 
-        _drive(run)
+        self._drive(run)
         after = {task.id: _timer_state(task) for task in _timer_tasks(workflow)}
         return any(after.get(task_id) != state for task_id, state in before.items())
 
@@ -280,6 +287,11 @@ class SpiffRuntime:
             )
         workflow = self._serializer.restore(dct, registered.spec, registered.subprocess_specs, self._engine)
         return SpiffInstance(spec_hash, workflow)
+
+    def _drive(self, step: Callable[[], Any]) -> None:
+        """Run library code within the step budget (see `_drive`)."""
+        with step_budget(self.step_timeout):
+            _drive(step)
 
     # --- monitoring --------------------------------------------------------------------------------------
 
@@ -336,12 +348,26 @@ def _drive(step: Callable[[], Any]) -> None:
     except DomainError:
         raise
     except WorkflowTaskException as exc:
-        raise WorkflowStepError(exc.task.task_spec.name if exc.task else None, _cause(exc)) from exc
+        raise _step_error(exc.task.task_spec.name if exc.task else None, exc) from exc
     except WorkflowException as exc:
         spec = getattr(exc, "task_spec", None)
-        raise WorkflowStepError(getattr(spec, "name", None), _cause(exc)) from exc
+        raise _step_error(getattr(spec, "name", None), exc) from exc
     except Exception as exc:
-        raise WorkflowStepError(None, _cause(exc)) from exc
+        raise _step_error(None, exc) from exc
+
+
+def _step_error(task_spec: str | None, exc: BaseException) -> WorkflowStepError:
+    """A WorkflowStepError; over budget it says so in Vietnamese, with the code ScriptLimitExceeded."""
+    inner: BaseException | None = exc
+    for _ in range(10):
+        if inner is None or isinstance(inner, ScriptLimitExceeded):
+            break
+        inner = inner.__cause__ or inner.__context__
+    if isinstance(inner, ScriptLimitExceeded):
+        return WorkflowStepError(
+            task_spec, inner.message_en, cause_vi=inner.message, code="ScriptLimitExceeded"
+        )
+    return WorkflowStepError(task_spec, _cause(exc))
 
 
 def _cause(exc: BaseException) -> str:

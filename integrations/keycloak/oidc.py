@@ -62,8 +62,10 @@ class KeycloakLogin:
             timeout=15,
         )
 
-    def authorization_url(self, redirect_uri: str, state: str, nonce: str, challenge: str) -> str:
-        """Where to send the browser to log in."""
+    def authorization_url(
+        self, redirect_uri: str, state: str, nonce: str, challenge: str, locale: str = "vi"
+    ) -> str:
+        """Where to send the browser to log in; Keycloak's pages in the portal's language (`ui_locales`)."""
         query = urlencode(
             {
                 "client_id": self.client_id,
@@ -74,7 +76,7 @@ class KeycloakLogin:
                 "nonce": nonce,
                 "code_challenge": challenge,
                 "code_challenge_method": "S256",
-                "ui_locales": "vi",  # Keycloak's pages in Vietnamese first; the page offers English
+                "ui_locales": locale,  # the realm's theme speaks vi (its default) and en; its menu switches
             }
         )
         return f"{self.issuer}/protocol/openid-connect/auth?{query}"

@@ -4,6 +4,10 @@
 maven-dependency-plugin and unpacks it into a cache directory (skipped when already there). `KeycloakServer`
 runs `kc.sh start-dev` on 127.0.0.1 with the realm of this folder imported, one hostname for the browser,
 the back channel and the issuer, and waits for `/health/ready` on the management port.
+
+The themes of `themes/` here (the `motcua` login theme the realm names) are served from the repository:
+Keycloak's folder theme provider is pointed at that directory (`--spi-theme--folder--dir`), nothing is
+copied into the distribution, and with theme caching off an edit shows on the next page load.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ KEYCLOAK_VERSION = "26.7.4"
 DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 ARTIFACT = "org.keycloak:keycloak-quarkus-dist:{version}:tar.gz"
 REALM_FILE = Path(__file__).resolve().parent / "realm-motcua.json"
+THEMES_DIR = Path(__file__).resolve().parent / "themes"
+"""Themes kept in the repository (realm as code): `motcua/login`."""
 REALM = "motcua"
 READY_TIMEOUT_SECONDS = 300.0
 STOP_TIMEOUT_SECONDS = 30.0
@@ -96,6 +102,7 @@ class KeycloakServer:
     demo_password: str = "motcua-demo"
     realm_file: Path = REALM_FILE
     extra_realms: tuple[Path, ...] = ()
+    themes_dir: Path = THEMES_DIR
     pid: int | None = field(default=None, init=False)
 
     @property
@@ -119,7 +126,7 @@ class KeycloakServer:
         return self.state_dir / "keycloak.log"
 
     def command(self) -> list[str]:
-        """`kc.sh start-dev` with the realm import, loopback binding and health checks."""
+        """`kc.sh start-dev`: realm import, loopback binding, health checks, the repository's themes."""
         return [
             str(self.home / "bin" / "kc.sh"),
             "start-dev",
@@ -130,6 +137,12 @@ class KeycloakServer:
             f"--http-port={self.http_port}",
             f"--http-management-port={self.management_port}",
             f"--hostname={self.url}",
+            # Themes from the repository instead of the distribution's (empty) themes/ folder; Keycloak's own
+            # themes come from its jars either way. Caching off (start-dev's default, said out loud).
+            f"--spi-theme--folder--dir={self.themes_dir}",
+            "--spi-theme--cache-themes=false",
+            "--spi-theme--cache-templates=false",
+            "--spi-theme--static-max-age=-1",
         ]
 
     def environment(self) -> dict[str, str]:

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from portal.pages import account, citizen, counter, public, work
+from portal.pages import account, citizen, counter, filing, public, work
 
-ROUTERS: tuple[APIRouter, ...] = (public.router, account.router, citizen.router, counter.router, work.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    public.router,
+    account.router,
+    filing.router,
+    citizen.router,
+    counter.router,
+    work.router,
+)

@@ -16,7 +16,7 @@ from engine.store import sessions
 from engine.usecases.progress import ROLE_LABELS
 from integrations.keycloak.oidc import pkce_pair
 from portal.auth import DEMO_USERS, DevIdentity, demo_user
-from portal.i18n import LOCALES, N_, gettext
+from portal.i18n import LOCALES, N_, current_locale, gettext
 from portal.sessions import (
     clear_cookie,
     container_of,
@@ -143,7 +143,8 @@ def keycloak_login(request: Request, next: str | None = None) -> Response:
             return_to=safe_return(next),
         )
     redirect_uri = settings.public_url.rstrip("/") + CALLBACK
-    response = RedirectResponse(keycloak.authorization_url(redirect_uri, state, nonce, challenge), 303)
+    target = keycloak.authorization_url(redirect_uri, state, nonce, challenge, locale=current_locale())
+    response = RedirectResponse(target, 303)
     set_cookie(response, settings, cookie, int(PENDING_LOGIN.total_seconds()))
     return response
 

@@ -16,6 +16,7 @@ from engine.document import rendering
 from engine.errors import Conflict, InvalidInput
 from engine.usecases import dossiers as uc
 from engine.usecases.catalogue import procedure_names
+from engine.usecases.drafts import list_drafts
 from engine.usecases.overview import dossier_overview, dossier_page
 from portal.api.deps import ContainerDep
 from portal.api.params import MAX_ID
@@ -36,8 +37,7 @@ def my_dossiers(request: Request, c: ContainerDep, actor: SignedIn, truoc: str =
     before = row_id(truoc)
     with c.transaction() as uow:
         page = dossier_page(c.services, uow, actor, before=before)
-        # Drafts (hồ sơ đang soạn): the filing area's `list_drafts(uow, actor)` goes here, one line.
-        drafts: list[Any] = []
+        drafts = list_drafts(uow, actor)  # hồ sơ đang soạn (engine/usecases/drafts.py), resumed by the filing
         names = procedure_names(uow) if drafts else {}
     context = {
         "page": page,

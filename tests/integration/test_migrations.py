@@ -29,6 +29,8 @@ TABLES = {
     "document",
     "document_sequence",
     "dossier",
+    "dossier_upload",
+    "draft",
     "dossier_sequence",
     "extension",
     "handover",
@@ -41,6 +43,7 @@ TABLES = {
     "register_entry",
     "status_change",
     "submission",
+    "upload",
     "web_session",
     "work_task",
 }

@@ -57,6 +57,7 @@ COMPLETE = {
     "specialist": PROPOSE_APPROVE,
     "leader": {"decision": "approve"},
 }
+MINIMAL_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 # What an anonymous caller gets from a page (200 unless listed); pages behind sign-in send it to /dang-nhap.
 PAGES = {
     ("GET", "/dang-nhap"): 303,
@@ -66,9 +67,20 @@ PAGES = {
     ("GET", "/auth/callback"): 401,
     ("POST", "/dang-xuat"): 303,
 }
-SIGNED_IN_PAGES = {
-    "/ho-so",
-    "/tai-khoan",
+SIGNED_IN_PAGES = {"/ho-so", "/tai-khoan"}
+# The citizen's filing and supplement pages (portal/pages/filing.py).
+SIGNED_IN_PAGES |= {
+    "/thu-tuc/{code}/nop",
+    "/thu-tuc/{code}/nop/{draft_id}",
+    "/thu-tuc/{code}/nop/{draft_id}/co-quan",
+    "/thu-tuc/{code}/nop/{draft_id}/buoc/{number}",
+    "/thu-tuc/{code}/nop/{draft_id}/giay-to",
+    "/thu-tuc/{code}/nop/{draft_id}/giay-to/{key}",
+    "/thu-tuc/{code}/nop/{draft_id}/giay-to/{key}/bo",
+    "/thu-tuc/{code}/nop/{draft_id}/kiem-tra",
+    "/thu-tuc/{code}/nop/{draft_id}/xoa",
+    "/thu-tuc/{code}/nop/da-nop/{dossier_code}",
+    "/ho-so/{code}/bo-sung",
     "/cong-viec",
     "/cong-viec/{task_id}",
     "/cong-viec/{task_id}/nhan",
@@ -152,11 +164,19 @@ class World:
     event_id: str
     document_id: int  # the receipt of `received`
     content_hash: str
+    upload_id: str  # referenced by `filed`
 
 
 def build_world(api: Api, container: Container) -> World:
-    """Nguyễn Văn An's dossiers at three stages."""
-    filed = api.filed(AN)
+    """Nguyễn Văn An's dossiers at three stages; the first references a file he uploaded."""
+    uploaded = api.client.post(
+        "/api/v1/uploads",
+        headers=api.auth(AN),
+        files={"file": ("giay-to.pdf", MINIMAL_PDF, "application/pdf")},
+    )
+    upload_id = ok(uploaded)["id"]
+    proof = {"key": "residence_proof", "count": 1, "uploads": [upload_id]}
+    filed = api.filed(AN, residence_filing(papers=[{"key": "ct01", "count": 1}, proof]))
     received = api.filed(AN)
     ok(api.receive(received))
     appraised = api.filed(AN)
@@ -179,7 +199,7 @@ def build_world(api: Api, container: Container) -> World:
     keys = container.settings.data_dir / "signing-keys"
     write_key(keys, BA_DINH)
     container.signer = KeyDirSigner(keys)
-    return World(filed, received, appraised, tasks, event_id, receipt.id, receipt.content_hash)
+    return World(filed, received, appraised, tasks, event_id, receipt.id, receipt.content_hash, upload_id)
 
 
 def request_for(row: Row, role: str, world: World) -> tuple[str, dict[str, Any] | None]:
@@ -191,6 +211,7 @@ def request_for(row: Row, role: str, world: World) -> tuple[str, dict[str, Any] 
         "{task_id}": world.tasks.get(role, world.tasks["officer"]),
         "{event_id}": world.event_id,
         "{document_id}": str(world.document_id),
+        "{upload_id}": world.upload_id,
         "{agency}": BA_DINH,
         "{year}": "2026",
     }

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from engine.errors import Conflict, WorkflowError
-from engine.workflow.sandbox import SandboxEnvironment, ScriptLimitExceeded, ScriptRejected
+from engine.workflow.sandbox import SandboxEnvironment, ScriptFailed, ScriptLimitExceeded, ScriptRejected
 from engine.workflow.spiff import SpiffInstance, SpiffRuntime
 from engine.workflow.types import SpecInfo, WorkflowRuntime
+from tests.sandbox_helpers import fee_for
 
 ROOT = Path(__file__).resolve().parents[2]
 RESIDENCE = (ROOT / "processes/permanent-residence/process.bpmn").read_text(encoding="utf-8")
@@ -79,7 +80,7 @@ LOOP_BPMN = inline_bpmn("""
 
 @pytest.fixture
 def runtime() -> SpiffRuntime:
-    return SpiffRuntime(script_timeout=0.3)
+    return SpiffRuntime(script_timeout=1.0)
 
 
 def start(
@@ -416,7 +417,7 @@ class TestLoopCap:
 
 class TestSandbox:
     def test_script_sees_data_and_helpers(self) -> None:
-        runtime = SpiffRuntime({"fee_for": lambda copies: 20_000 * copies})
+        runtime = SpiffRuntime({"fee_for": fee_for})
         instance = start(
             runtime,
             script_bpmn("fee = fee_for(len(copies))\nlabel = str(fee)"),
@@ -471,7 +472,7 @@ class TestSandbox:
                 "inline",
                 {},
             )
-        assert time.monotonic() - began < 3
+        assert time.monotonic() - began < 30  # a hang detector, not a speed test
 
     def test_service_task_is_refused_with_a_workflow_error(self, runtime: SpiffRuntime) -> None:
         xml = inline_bpmn("""
@@ -502,12 +503,12 @@ class TestSandbox:
     def test_environment_hides_unsafe_builtins(self) -> None:
         environment = SandboxEnvironment()
         for name in ("open", "eval", "exec", "getattr", "type", "compile", "globals", "vars", "input"):
-            with pytest.raises(NameError):
+            with pytest.raises(ScriptFailed, match="NameError"):
                 environment.evaluate(name, {})
         assert environment.evaluate("len(items) + max(1, 2)", {"items": [1, 2]}) == 4
 
     def test_environment_timeout_cannot_be_swallowed(self) -> None:
-        environment = SandboxEnvironment(timeout=0.1)
+        environment = SandboxEnvironment(timeout=0.5)
         with pytest.raises(ScriptLimitExceeded):
             environment.execute(
                 "while True:\n    try:\n        pass\n    except Exception:\n        pass", {}
