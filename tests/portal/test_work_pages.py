@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import httpx
 from fastapi.testclient import TestClient
@@ -11,6 +12,7 @@ from engine.watch import run_watch
 from portal.auth import DevIdentity
 from portal.wiring import Container
 from tests.builders import (
+    AN,
     BA_DINH,
     LEADER,
     LEADER_HK,
@@ -20,9 +22,11 @@ from tests.builders import (
     Api,
     birth_filing,
     ok,
+    residence_filing,
     row_counts,
 )
 from tests.portal.conftest import Browse, csrf_of, post_form
+from tests.upload_builders import pdf, post_upload
 
 OPINION = "Đủ điều kiện đăng ký thường trú theo Điều 20 Luật Cư trú"
 
@@ -179,6 +183,22 @@ class TestTaskPage:
         assert 'data-show-when="form.decision=supplement"' in text  # missing papers: only for a supplement
         assert "Tiếp nhận hồ sơ" in text  # the reception's decision among earlier opinions
         assert "/van-ban/" in text  # the receipt (Mẫu 01) downloads from here
+
+    def test_an_uploaded_paper_opens_for_the_specialist(
+        self, api: Api, browse: Browse, client: TestClient, auth: Callable[[str], dict[str, str]]
+    ) -> None:
+        upload = post_upload(client, auth(AN), pdf(), "giay-to-nha.pdf")
+        assert upload.status_code == 201, upload.text
+        upload_id = upload.json()["id"]
+        papers = [{"key": "ct01", "count": 1}, {"key": "residence_proof", "count": 1, "uploads": [upload_id]}]
+        code = api.filed(AN, residence_filing(papers=papers))
+        ok(api.receive(code))
+        specialist = browse(SPECIALIST)
+        page = specialist.get(f"/cong-viec/{api.task_id(code, 'appraisal')}").text
+        assert f'href="/api/v1/uploads/{upload_id}"' in page
+        opened = specialist.get(f"/api/v1/uploads/{upload_id}")
+        assert opened.status_code == 200
+        assert opened.content.startswith(b"%PDF")
 
     def test_propose_with_an_opinion_then_the_leader_sees_it(self, api: Api, browse: Browse) -> None:
         code = api.received()
