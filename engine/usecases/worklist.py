@@ -286,22 +286,3 @@ def _filters(actor: Actor, roles: list[str], query: WorkListQuery) -> list[Colum
     elif query.scope is Scope.UNCLAIMED:
         where.append(col(WorkTaskRow.assignee).is_(None))
     return where
-
-
-def summary(item: WorkItem) -> dict[str, Any]:
-    """The plain values of a row (for the JSON API and the benchmark)."""
-    t, d = item.task, item.dossier
-    return {
-        "id": t.id,
-        "title": t.title,
-        "step": t.step,
-        "procedure": t.procedure_code,
-        "dossier": d.code,
-        "applicant_name": d.applicant_name,
-        "status": d.status,
-        "state": item.state.value,
-        "due_at": d.due_at,
-        "step_due_at": t.due_at,
-        "assignee": t.assignee_name,
-        "mine": item.mine,
-    }
