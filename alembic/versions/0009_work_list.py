@@ -9,7 +9,8 @@ Create Date: 2026-12-06 04:30:00
   values, kept in step by engine/usecases/progress.py and the deadline scan, so that the work list
   (engine/usecases/worklist.py) sorts and filters through one index without reading dossiers.
 - `ix_work_task_list` (agency, role, rank, due, id), `ix_work_task_list_procedure` (… procedure …) and
-  `ix_work_task_list_assignee` (assignee, rank, due, id): a keyset page walks one of them in order and stops.
+  `ix_work_task_list_assignee` (assignee, rank, due, id), `ix_work_task_list_agency` (agency, rank, due, id:
+  a leader's view of the whole agency): a keyset page walks one of them in order and stops.
 - Existing rows are filled from their dossiers here.
 
 The ranks are written out as they are today: a migration is a snapshot.
@@ -49,6 +50,7 @@ UPDATE work_task SET
 LIST = ["agency_code", "role", "deadline_rank", "deadline_at", "id"]
 BY_PROCEDURE = ["agency_code", "role", "procedure_code", "deadline_rank", "deadline_at", "id"]
 BY_ASSIGNEE = ["assignee", "deadline_rank", "deadline_at", "id"]
+AGENCY = ["agency_code", "deadline_rank", "deadline_at", "id"]
 
 
 def upgrade() -> None:
@@ -68,10 +70,12 @@ def upgrade() -> None:
         batch_op.create_index("ix_work_task_list", LIST, unique=False)
         batch_op.create_index("ix_work_task_list_procedure", BY_PROCEDURE, unique=False)
         batch_op.create_index("ix_work_task_list_assignee", BY_ASSIGNEE, unique=False)
+        batch_op.create_index("ix_work_task_list_agency", AGENCY, unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("work_task", schema=None) as batch_op:
+        batch_op.drop_index("ix_work_task_list_agency")
         batch_op.drop_index("ix_work_task_list_assignee")
         batch_op.drop_index("ix_work_task_list_procedure")
         batch_op.drop_index("ix_work_task_list")

@@ -142,6 +142,7 @@ class WorkTaskRow(SQLModel, table=True):
             "id",
         ),
         Index("ix_work_task_list_assignee", "assignee", "deadline_rank", "deadline_at", "id"),
+        Index("ix_work_task_list_agency", "agency_code", "deadline_rank", "deadline_at", "id"),
     )
 
     id: str = Field(primary_key=True, max_length=64)

@@ -135,11 +135,12 @@ def rerank(uow: UnitOfWork, dossier_ids: list[int], state: str) -> None:
 
 
 class Scope(StrEnum):
-    """Whose tasks: every task of the lane, mine, or nobody's yet."""
+    """Whose tasks: the lane's, mine, nobody's yet, or (leaders) every staff task of the agency."""
 
     ALL = "all"
     MINE = "mine"
     UNCLAIMED = "unclaimed"
+    AGENCY = "agency"  # a leader watches the whole agency's deadlines: the apology is theirs to issue
 
 
 @dataclass(frozen=True)
@@ -275,8 +276,14 @@ def work_list(uow: UnitOfWork, actor: Actor, query: WorkListQuery, now: datetime
 
 def _filters(actor: Actor, roles: list[str], query: WorkListQuery) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = [col(WorkTaskRow.agency_code) == actor.agency]
-    # One role (the usual case) is an equality: the index then yields rows already in list order.
-    where.append(col(WorkTaskRow.role) == roles[0] if len(roles) == 1 else col(WorkTaskRow.role).in_(roles))
+    if query.scope is Scope.AGENCY and actor.has(Role.LEADER):
+        # Every lane of the agency's staff (ix_work_task_list_agency); the citizen's own steps are not work.
+        where.append(col(WorkTaskRow.role) != Role.CITIZEN.value)
+    elif len(roles) == 1:
+        # One role (the usual case) is an equality: the index then yields rows already in list order.
+        where.append(col(WorkTaskRow.role) == roles[0])
+    else:
+        where.append(col(WorkTaskRow.role).in_(roles))
     if query.procedure:
         where.append(col(WorkTaskRow.procedure_code) == query.procedure)
     if query.state is not None:

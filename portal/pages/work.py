@@ -34,7 +34,12 @@ router = APIRouter(include_in_schema=False)
 
 Worker = Annotated[Actor, Depends(require(Role.SPECIALIST, Role.LEADER))]
 
-SCOPES = {"tat-ca": worklist.Scope.ALL, "cua-toi": worklist.Scope.MINE, "chua-nhan": worklist.Scope.UNCLAIMED}
+SCOPES = {
+    "tat-ca": worklist.Scope.ALL,
+    "cua-toi": worklist.Scope.MINE,
+    "chua-nhan": worklist.Scope.UNCLAIMED,
+    "toan-co-quan": worklist.Scope.AGENCY,  # leaders: every lane, to see what is late before it is
+}
 STATES = {r.value: r for r in worklist.DeadlineRank}
 PREFIX = "form"  # HTML names of a task form: form.decision, form.missing_papers.0.paper
 WORKING_DAY = timedelta(hours=8)
@@ -106,6 +111,8 @@ def _list_context(c: Container, actor: Actor, params: dict[str, str]) -> dict[st
         },
         "list_url": _url(filters, sau=params.get("sau"), truoc=params.get("truoc")),
         "done_code": done if is_dossier_code(done) else None,
+        "lanes": worklist.lane_roles(actor),
+        "is_leader": actor.has(Role.LEADER),
         "time_left": time_left,
     }
 

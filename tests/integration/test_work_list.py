@@ -17,6 +17,7 @@ from portal.wiring import Container
 from tests.builders import (
     BIRTH,
     LEADER,
+    LEADER_HK,
     OFFICER,
     PROPOSE_APPROVE,
     RESIDENCE,
@@ -155,6 +156,15 @@ class TestFilters:
         assert codes(everything) == [taken, free]
         assert [i.mine for i in everything.items] == [True, False]
 
+    def test_a_leader_may_watch_the_whole_agency(self, api: Api, container: Container) -> None:
+        code = api.received(at="2026-03-02T09:30")
+        assert codes(page(container, LEADER, scope=Scope.AGENCY)) == [code]  # still at appraisal
+        assert codes(page(container, LEADER)) == []
+        assert codes(page(container, SPECIALIST, scope=Scope.AGENCY)) == [code]  # their own lane only
+        api.complete_step(code, "appraisal", SPECIALIST, PROPOSE_APPROVE)
+        assert codes(page(container, SPECIALIST, scope=Scope.AGENCY)) == []
+        assert codes(page(container, LEADER_HK, scope=Scope.AGENCY)) == []
+
     def test_only_the_actors_agency_and_lane(self, api: Api, container: Container) -> None:
         api.received(at="2026-03-02T09:30")
         assert page(container, SPECIALIST_HK).items == []
@@ -262,7 +272,7 @@ def fill(container: Container) -> None:
             conn.execute(text("ANALYZE"))
 
 
-def plan(container: Container, query: WorkListQuery) -> str:
+def plan(container: Container, query: WorkListQuery, username: str = SPECIALIST) -> str:
     """The database's plan for the page query the use case sends."""
     statements: list[tuple[str, object]] = []
     from sqlalchemy import event
@@ -273,7 +283,7 @@ def plan(container: Container, query: WorkListQuery) -> str:
 
     event.listen(container.engine, "before_cursor_execute", capture)
     try:
-        page(container, **vars(query))
+        page(container, username, **vars(query))
     finally:
         event.remove(container.engine, "before_cursor_execute", capture)
     statement, params = statements[-1]
@@ -292,18 +302,20 @@ class TestIndex:
             WorkListQuery(procedure=RESIDENCE),
             WorkListQuery(procedure=RESIDENCE, state=DeadlineRank.ON_TRACK),
             WorkListQuery(scope=Scope.UNCLAIMED),
+            WorkListQuery(scope=Scope.AGENCY),
         ],
-        ids=["all", "state", "procedure", "procedure-state", "unclaimed"],
+        ids=["all", "state", "procedure", "procedure-state", "unclaimed", "agency"],
     )
     def test_a_page_walks_the_index_in_order_without_sorting(
         self, container: Container, query: WorkListQuery
     ) -> None:
         fill(container)
-        first = page(container, **vars(query))
+        user = LEADER if query.scope is Scope.AGENCY else SPECIALIST
+        first = page(container, user, **vars(query))
         assert len(first.items) == 25
-        following = page(container, **{**vars(query), "after": first.next_cursor})
+        following = page(container, user, **{**vars(query), "after": first.next_cursor})
         assert not {i.task.id for i in first.items} & {i.task.id for i in following.items}
-        shown = plan(container, WorkListQuery(**{**vars(query), "after": first.next_cursor}))
+        shown = plan(container, WorkListQuery(**{**vars(query), "after": first.next_cursor}), user)
         assert "ix_work_task_list" in shown, shown
         assert "Sort" not in shown, shown
         assert "TEMP B-TREE" not in shown, shown

@@ -355,6 +355,32 @@ class TestLeader:
         assert page.status_code == 422
         assert 'href="#f-new_due_at"' in page.text
 
+    def test_the_whole_agency_lets_the_leader_apologise_while_the_specialist_appraises(
+        self, api: Api, browse: Browse
+    ) -> None:
+        code = api.received()
+        task_id = api.task_id(code, "appraisal")
+        client = browse(LEADER)
+        assert task_ids(client.get("/cong-viec").text) == []
+        listed = client.get("/cong-viec", params={"pham-vi": "toan-co-quan"}).text
+        assert task_ids(listed) == [task_id]
+        assert f"/cong-viec/{task_id}/nhan" not in listed  # the specialist's lane: not the leader's to claim
+        page = client.get(f"/cong-viec/{task_id}").text
+        assert 'id="other-role"' in page
+        assert 'id="task-form"' not in page
+        api.at("2026-03-05T10:00")
+        done = apologise(
+            client,
+            task_id,
+            {
+                "reason": "Cần xác minh thêm tại địa phương",
+                "new_due_date": "16/03/2026",
+                "new_due_time": "16:00",
+            },
+        )
+        assert done.status_code == 303, done.text
+        assert api.dossier(code)["deadline"]["due_at"] == "2026-03-16T16:00:00+07:00"
+
     def test_a_leader_of_another_agency_gets_404(self, api: Api, browse: Browse) -> None:
         _code, task_id = self._at_approval(api)
         assert browse(LEADER_HK).get(f"/cong-viec/{task_id}").status_code == 404
