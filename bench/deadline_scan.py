@@ -283,9 +283,14 @@ SELECT {base} + s.i, {code}, t.procedure_code, t.procedure_version_id, t.agency_
 {joins}JOIN bench_dossier AS t ON t.id = b.template_id""",
     "work_task": """{series}
 INSERT INTO work_task (id, dossier_id, spec_name, title, lane, role, agency_code, step, form, decisions,
-    status_code, ready_at, due_at, overdue_reported)
+    status_code, ready_at, due_at, overdue_reported, procedure_code, deadline_rank, deadline_at)
 SELECT 'b0000000-0000-4000-8000-' || {pad}, {base} + s.i, w.spec_name, w.title, w.lane, w.role,
-    w.agency_code, w.step, w.form, w.decisions, w.status_code, m.step_ready_at, m.step_due_at, m.step_reported
+    w.agency_code, w.step, w.form, w.decisions, w.status_code, m.step_ready_at, m.step_due_at,
+    m.step_reported, w.procedure_code,
+    CASE WHEN m.due_at IS NULL THEN 3 WHEN m.deadline_state = 'overdue' THEN 0
+         WHEN m.deadline_state = 'near_due' THEN 1 WHEN m.deadline_state = 'on_track' THEN 2 ELSE 3 END,
+    CASE WHEN m.due_at IS NOT NULL AND m.deadline_state IN ('overdue', 'near_due', 'on_track')
+         THEN m.due_at ELSE m.step_ready_at END
 {joins}JOIN bench_task AS w ON w.dossier_id = b.template_id""",
     "bpmn_timer": """{series}
 INSERT INTO bpmn_timer (dossier_id, task_id, spec_name, due_at)

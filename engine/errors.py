@@ -50,10 +50,20 @@ class NotFound(DomainError):
 
 
 class Conflict(DomainError):
-    """The action does not fit the current state (status, version, already claimed)."""
+    """The action does not fit the current state (status, version, already claimed).
 
-    def __init__(self, message: str, message_en: str, code: str = "Conflict") -> None:
-        super().__init__(message, message_en, code)
+    `fields` names the field a form should show it on, when one field is the cause (e.g. the new appointment
+    of an apology issued too late).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        message_en: str,
+        code: str = "Conflict",
+        fields: dict[str, FieldError] | None = None,
+    ) -> None:
+        super().__init__(message, message_en, code, fields or {})
 
 
 class InvalidInput(DomainError):

@@ -22,6 +22,7 @@ from engine.store.db import unit_of_work
 from engine.store.models import BpmnTimerRow, DossierRow, WorkTaskRow
 from engine.usecases.calendars import calendar_for
 from engine.usecases.progress import advance, open_context
+from engine.usecases.worklist import rerank
 
 
 @dataclass
@@ -78,6 +79,7 @@ def _mark(
                 .execution_options(synchronize_session=False)
             ).scalars()
         )
+        rerank(uow, sorted(changed), new)  # their tasks move up the work list
         for dossier in rows:
             if dossier.id in changed:
                 emit(uow, event, dossier, {"deadline_state": new}, now)

@@ -129,6 +129,20 @@ class WorkTaskRow(SQLModel, table=True):
     __table_args__ = (
         Index("ix_work_task_queue", "agency_code", "role", "ready_at"),
         Index("ix_work_task_overdue", "overdue_reported", "due_at"),
+        # The work list (engine/usecases/worklist.py) walks one of these in key order and stops after a page:
+        # its cost is the page size, not the length of the queue.
+        Index("ix_work_task_list", "agency_code", "role", "deadline_rank", "deadline_at", "id"),
+        Index(
+            "ix_work_task_list_procedure",
+            "agency_code",
+            "role",
+            "procedure_code",
+            "deadline_rank",
+            "deadline_at",
+            "id",
+        ),
+        Index("ix_work_task_list_assignee", "assignee", "deadline_rank", "deadline_at", "id"),
+        Index("ix_work_task_list_agency", "agency_code", "deadline_rank", "deadline_at", "id"),
     )
 
     id: str = Field(primary_key=True, max_length=64)
@@ -151,6 +165,13 @@ class WorkTaskRow(SQLModel, table=True):
     ready_at: datetime = Field(sa_type=UTCDateTime)
     due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     overdue_reported: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    # Copied from the dossier so that the work list is ordered and filtered through one index, without reading
+    # dossiers: the procedure, where its deadline stands (0 overdue, 1 near due, 2 on track, 3 no running
+    # clock) and the moment the list sorts by (the dossier's due time; the ready time when no clock runs).
+    # engine/usecases/progress.py keeps them in step with the dossier; the deadline scan moves the rank.
+    procedure_code: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    deadline_rank: int = Field(default=3, sa_column_kwargs={"server_default": "3"})
+    deadline_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class StatusChangeRow(SQLModel, table=True):

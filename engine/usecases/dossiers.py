@@ -489,12 +489,12 @@ def extend(
         )
     ctx = open_context(services, uow, dossier)
     if ctx.calendar.working_time_between(now, dossier.due_at) < EXTENSION_NOTICE:
-        raise Conflict(
+        too_late = FieldError(
             "Phải xin lỗi và hẹn lại chậm nhất 01 ngày làm việc trước thời hạn trả kết quả "
             f"({to_local(dossier.due_at):%H:%M %d/%m/%Y}).",
             "The apology must be issued at least one working day before the due time.",
-            code="ExtensionTooLate",
         )
+        raise Conflict(too_late.message, too_late.message_en, "ExtensionTooLate", {"new_due_at": too_late})
     _check_new_due(ctx, dossier.due_at, new_due)
     row = ExtensionRow(
         dossier_id=row_id(dossier),

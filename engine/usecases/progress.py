@@ -35,6 +35,7 @@ from engine.store.models import (
 )
 from engine.usecases import documents
 from engine.usecases.calendars import calendar_for
+from engine.usecases.worklist import list_fields, restamp, sort_keys
 from engine.workflow.types import Instance, ReadyTask, WaitingTimer
 
 ROLE_LABELS = {
@@ -59,6 +60,8 @@ class DossierContext:
     instance: Instance
     agency_name: str
     timers_before: tuple[WaitingTimer, ...] = ()
+    list_keys: tuple[int, datetime | None] | None = None  # what the dossier's work-list rows carry
+    tasks_added: bool = False  # this change created work-list rows
 
     @property
     def status(self) -> Status:
@@ -82,6 +85,7 @@ def open_context(services: Services, uow: UnitOfWork, dossier: DossierRow) -> Do
         instance=instance,
         agency_name=agency.name if agency else dossier.agency_code,
         timers_before=tuple(services.runtime.waiting_timers(instance)),
+        list_keys=sort_keys(dossier),
     )
 
 
@@ -130,6 +134,11 @@ def save_instance(ctx: DossierContext, at: datetime) -> None:
     ctx.dossier.updated_at = at
     ctx.uow.session.add(ctx.dossier)
     ctx.uow.flush()
+    # The work list's copy of the deadline: after a step (new tasks), or when the deadline moved.
+    keys = sort_keys(ctx.dossier)
+    if keys != ctx.list_keys or ctx.tasks_added:
+        restamp(ctx.uow, ctx.dossier)
+        ctx.list_keys, ctx.tasks_added = keys, False
 
 
 def _target_status(ctx: DossierContext, ready: list[ReadyTask]) -> Status:
@@ -371,8 +380,10 @@ def _project_tasks(ctx: DossierContext, ready: list[ReadyTask], actor: Actor, at
                 status_code=int(task.properties["status"]) if "status" in task.properties else None,
                 ready_at=at,
                 due_at=due,
+                **list_fields(ctx.dossier, at),
             )
         )
+        ctx.tasks_added = True
         session.add(
             HandoverRow(
                 dossier_id=row_id(ctx.dossier),

@@ -67,6 +67,31 @@ def _task_for(uow: UnitOfWork, actor: Actor, task_id: str) -> tuple[WorkTaskRow,
     return task, dossier
 
 
+def find_task(uow: UnitOfWork, actor: Actor, task_id: str) -> tuple[WorkTaskRow | None, DossierRow]:
+    """A task the actor may see and its dossier; (None, dossier) once done, for those who may see the dossier.
+
+    NotFound for a task that never was, or whose dossier the actor may not see (same answer for both).
+    """
+    task = uow.session.get(WorkTaskRow, task_id)
+    if task is None:
+        handover = uow.session.exec(select(HandoverRow).where(HandoverRow.task_id == task_id)).first()
+        check = uow.session.exec(select(RegistryCheckRow).where(RegistryCheckRow.task_id == task_id)).first()
+        done = handover or check
+        gone = uow.session.get(DossierRow, done.dossier_id) if done else None
+        if gone is None or not can_see(actor, gone):
+            raise _task_not_found()
+        return None, gone
+    dossier = uow.session.get(DossierRow, task.dossier_id)
+    if dossier is None or not _may_see_task(actor, task, dossier):
+        raise _task_not_found()
+    return task, dossier
+
+
+def may_work(actor: Actor, task: WorkTaskRow, dossier: DossierRow) -> bool:
+    """Whether the actor's role and agency (or ownership) let them complete the task."""
+    return _may_work(actor, task, dossier)
+
+
 def _task_not_found() -> NotFound:
     return NotFound("Không tìm thấy công việc.", "Task not found.", code="TaskNotFound")
 

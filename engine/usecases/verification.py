@@ -30,6 +30,7 @@ from engine.residents.registry import (
 )
 from engine.store.db import UnitOfWork
 from engine.store.models import DossierRow, RegistryCheckRow, ResidentLookupRow, WorkTaskRow, row_id
+from engine.usecases.worklist import list_fields
 
 VERIFICATION = "verification"  # WorkTaskRow.kind and step of the officer's verification task
 VERIFICATION_TITLE = "Xác minh thông tin người nộp với Cơ sở dữ liệu quốc gia về dân cư"
@@ -232,6 +233,7 @@ def open_verification_task(uow: UnitOfWork, dossier: DossierRow, at: datetime) -
         step=VERIFICATION,
         decisions=",".join(VERIFY_METHODS),
         ready_at=at,
+        **list_fields(dossier, at),
     )
     uow.session.add(task)
     return task

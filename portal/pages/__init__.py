@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from portal.pages import account, citizen, counter, filing, public
+from portal.pages import account, citizen, counter, filing, public, work
 
 ROUTERS: tuple[APIRouter, ...] = (
     public.router,
@@ -12,4 +12,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     filing.router,
     citizen.router,
     counter.router,
+    work.router,
 )

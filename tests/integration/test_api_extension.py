@@ -106,6 +106,7 @@ class TestExtensionRefused:
         body = error(extend(api, code), 409, "ExtensionTooLate")
 
         assert "01 ngày làm việc" in body["message"]
+        assert "01 ngày làm việc" in body["fields"]["new_due_at"]["message"]  # a form shows it on the field
         unchanged(api, code)
 
     def test_a_specialist_may_not_issue_it(self, api: Api) -> None:

@@ -81,6 +81,12 @@ SIGNED_IN_PAGES |= {
     "/thu-tuc/{code}/nop/{draft_id}/xoa",
     "/thu-tuc/{code}/nop/da-nop/{dossier_code}",
     "/ho-so/{code}/bo-sung",
+    "/cong-viec",
+    "/cong-viec/{task_id}",
+    "/cong-viec/{task_id}/nhan",
+    "/cong-viec/{task_id}/xin-loi",
+    "/cong-viec/{task_id}/mau-05",
+    "/cong-viec/so-theo-doi",
 }
 
 
