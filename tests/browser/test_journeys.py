@@ -1,8 +1,9 @@
 """Whole journeys in Chromium, each person signing in and doing their part in the pages (no API calls).
 
 1. Permanent residence, online: the citizen files with an upload → the officer asks for a supplement → the
-   citizen supplements, which completes the reception → the receipt PDF is read back → the specialist proposes →
-   the leader approves → the officer returns → the citizen downloads the result and reads the deadline.
+   citizen supplements, which completes the reception → the receipt PDF is read back → the specialist
+   proposes → the leader approves → the officer returns → the citizen downloads the result and reads the
+   deadline.
 2. Birth registration at the counter, finished the same day: accepted from the checklist, receipt printed.
 Every page reached is checked with axe, at 360 px, and screenshotted (`look`).
 """
