@@ -8,15 +8,17 @@ NODE_STAMP := node_modules/.installed-$(shell sha1sum package.json | cut -c1-12)
 ASSETS := portal/static/dist/motcua.css
 ASSET_SOURCES := $(wildcard portal/assets/*) $(NODE_STAMP)
 CATALOGS := $(wildcard portal/i18n/*/LC_MESSAGES/*.po)
-HOST ?= 127.0.0.1
-PORT ?= 8000
+# `make run PORT=8080 HOST=127.0.0.1`: where the portal listens; MOTCUA_PUBLIC_URL follows unless set.
+# Plain `=`, not `?=`: some shells export HOST (the machine's name), which must not become the listen address.
+PORT = 8000
+HOST = 127.0.0.1
 
-.PHONY: run test lint check-procedures bench bench-scan system-deps deps assets messages keycloak clean help
+.PHONY: run test lint check-procedures bench bench-scan bench-portal system-deps deps assets messages keycloak clean help
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-run: system-deps deps assets  ## install what is missing, then start the portal on SQLite with demo data (PORT=8000)
+run: system-deps deps assets  ## install what is missing, then start the portal on SQLite with demo data (PORT=8000 HOST=127.0.0.1)
 	$(BIN)/motcua serve --host $(HOST) --port $(PORT)
 
 test: system-deps deps assets keycloak lint  ## install what is missing, then lint, type-check and run every test
@@ -36,6 +38,9 @@ bench: deps  ## benchmarks (print ratios against a baseline measured in the same
 
 bench-scan: system-deps deps  ## deadline-scan benchmark: 100k → 1M open dossiers on PostgreSQL, 20k → 200k on SQLite
 	$(BIN)/python bench/deadline_scan.py
+
+bench-portal: system-deps deps  ## portal pages over HTTP vs a trivial endpoint, 1 and 10 users, 1k → 10k dossiers (BACKEND=pg)
+	$(BIN)/python bench/portal.py --backend $(or $(BACKEND),sqlite)
 
 system-deps:
 	@bash .ci/system-deps.sh

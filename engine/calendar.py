@@ -1,4 +1,4 @@
-"""Working-day calendar ("lịch làm việc") and due-time computation (DOMAIN.md §5).
+"""Working-day calendar ("lịch làm việc") and due-time computation (docs/domain.md §5).
 
 A day is a working day when it is Monday–Friday and neither a national holiday (from the `holidays`
 package) nor a day-off exception in scope, or when it is a make-up working day ("ngày làm bù") in scope.
@@ -381,7 +381,7 @@ class WorkingCalendar:
     def due(
         self, received_at: datetime, amount: float, unit: DeadlineUnit, cutoff: time | None = None
     ) -> Due:
-        """Compute the due time of a dossier received at `received_at` (DOMAIN.md §5)."""
+        """Compute the due time of a dossier received at `received_at` (docs/domain.md §5)."""
         unit = DeadlineUnit(unit)
         if not math.isfinite(amount) or amount < 0:
             raise ValueError(f"deadline amount must be a finite number >= 0, got {amount}")

@@ -223,7 +223,7 @@ def cloud_event(pending: _Pending) -> dict[str, Any]:
 
 
 def overdue_hours(calendar: WorkingCalendar, dossier: DossierRow, at: datetime) -> float:
-    """Working hours past the original due time (DOMAIN.md §4.4: an apology does not make it on time).
+    """Working hours past the original due time (docs/domain.md §4.4: an apology does not make it on time).
 
     Counted up to the finish for a finished dossier and up to the pause while the clock stands.
     """

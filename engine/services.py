@@ -19,7 +19,7 @@ class Services:
     clock: Clock
     forms: FormRegistry
     near_due_share: float = 0.25  # open dossier is near due when ≤ this share of its budget remains
-    timeliness_by_date: bool = True  # DOMAIN.md §6: compare finish and due at date granularity
+    timeliness_by_date: bool = True  # docs/domain.md §6: compare finish and due at date granularity
     registry: ResidentRegistry | None = None  # the population database; None: lookups count as unavailable
     files: FileStore | None = None  # uploads (data_dir/uploads); None: uploads are refused
     upload_max_bytes: int = 10 * 1024 * 1024

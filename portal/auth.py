@@ -74,6 +74,49 @@ def demo_user(username: str) -> DemoUser | None:
     return next((u for u in DEMO_USERS if u.username == username), None)
 
 
+def dev_claims(
+    username: str,
+    roles: list[str],
+    *,
+    agency: str | None = None,
+    identity_number: str | None = None,
+    name: str | None = None,
+    agencies: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """A development user's identity claims, as a Keycloak token carries them (no issuer, no lifetime)."""
+    claims: dict[str, Any] = {
+        "sub": f"dev:{username}",
+        "preferred_username": username,
+        "name": name or username,
+        "realm_access": {"roles": roles},
+        "typ": "Bearer",
+    }
+    if agency:
+        claims["agency"] = agency
+    if agencies:
+        claims["agencies"] = list(agencies)
+    if identity_number:
+        claims["identity_number"] = identity_number
+    return claims
+
+
+def demo_actor(username: str) -> Actor:
+    """The Actor a demo user's development token gives (the demo data acts as them); KeyError if unknown."""
+    user = demo_user(username)
+    if user is None:
+        raise KeyError(username)
+    return actor_from_claims(
+        dev_claims(
+            user.username,
+            list(user.roles),
+            agency=user.agency,
+            identity_number=user.identity_number,
+            name=user.name,
+            agencies=user.agencies,
+        )
+    )
+
+
 class DevIdentity:
     """Built-in development identity: HS256 tokens with the claims a Keycloak token carries."""
 
@@ -99,23 +142,10 @@ class DevIdentity:
     ) -> str:
         """Sign a token for a development user."""
         now = int(time.time())
-        claims: dict[str, Any] = {
-            "iss": self.issuer,
-            "aud": self.audience,
-            "sub": f"dev:{username}",
-            "preferred_username": username,
-            "name": name or username,
-            "realm_access": {"roles": roles},
-            "iat": now,
-            "exp": now + ttl_seconds,
-            "typ": "Bearer",
-        }
-        if agency:
-            claims["agency"] = agency
-        if agencies:
-            claims["agencies"] = list(agencies)
-        if identity_number:
-            claims["identity_number"] = identity_number
+        claims = dev_claims(
+            username, roles, agency=agency, identity_number=identity_number, name=name, agencies=agencies
+        )
+        claims.update({"iss": self.issuer, "aud": self.audience, "iat": now, "exp": now + ttl_seconds})
         return jwt.encode(claims, self._secret, algorithm="HS256")
 
     def issue_demo(self, username: str) -> str:

@@ -9,6 +9,7 @@ from engine.checks import PublishOutcome, publish_checked
 from engine.store.migrate import upgrade
 from engine.store.models import AgencyRow
 from engine.usecases.calendars import seed_exceptions
+from portal.demo import seed_demo_dossiers
 from portal.wiring import Container, build_services
 
 log = logging.getLogger("motcua")
@@ -71,13 +72,20 @@ def publish(container: Container) -> list[Published]:
     return outcome.published
 
 
-def prepare(container: Container, *, migrate: bool = True) -> None:
-    """Migrate, publish procedures, seed the calendar and (embedded default) the demo agencies."""
+def prepare(container: Container, *, migrate: bool = True, demo_dossiers: bool = False) -> None:
+    """Migrate, publish procedures, seed the calendar and (embedded default) the demo agencies.
+
+    With `demo_dossiers` (`motcua serve`), a database without any dossier also gets the demo dossiers
+    (portal/demo.py) unless MOTCUA_SEED_DEMO=false or in production.
+    """
     if migrate:
         upgrade(container.engine)
     seed_calendar(container)
-    if container.settings.seed_demo:
+    demo = container.settings.seed_demo and container.settings.env != "production"
+    if demo:
         seed_demo_agencies(container)
     for item in publish(container):
         if item.created:
             log.info("published procedure %s version %s", item.code, item.version)
+    if demo and demo_dossiers:
+        seed_demo_dossiers(container)

@@ -29,11 +29,16 @@ class Settings(BaseSettings):
     processes_dir: Path = ROOT / "processes"
     forms_dir: Path = ROOT / "forms"
     data_dir: Path = ROOT / "var"
+    # Where `motcua serve` listens (MOTCUA_HOST, MOTCUA_PORT; set by `--host`/`--port`, `make run PORT=…`).
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    # The address people and other systems reach the portal at (QR codes, e-mails, the Keycloak redirect).
+    # Unless set, it follows the host and port: http://127.0.0.1:<port>.
     public_url: str = "http://127.0.0.1:8000"
     # Built-in development identity (embedded default only; refused in production).
     dev_identity: bool = True
     dev_secret: str | None = None
-    token_issuer: str = "http://127.0.0.1:8000/dev-identity"
+    token_issuer: str = "http://127.0.0.1:8000/dev-identity"  # unless set: <public_url>/dev-identity
     token_audience: str = "motcua"
     # Keycloak (production identity).
     keycloak_url: str | None = None
@@ -67,6 +72,14 @@ class Settings(BaseSettings):
     pdf: PdfSettings = Field(default_factory=PdfSettings)
 
     @model_validator(mode="after")
+    def _urls_follow_the_port(self) -> Settings:
+        if "public_url" not in self.model_fields_set:
+            self.public_url = derived_public_url(self.host, self.port)
+        if "token_issuer" not in self.model_fields_set:
+            self.token_issuer = self.public_url.rstrip("/") + "/dev-identity"
+        return self
+
+    @model_validator(mode="after")
     def _production_is_strict(self) -> Settings:
         if self.env == "production":
             if self.dev_identity:
@@ -93,6 +106,15 @@ class Settings(BaseSettings):
             return self.cookie_secure
         host = urlsplit(self.public_url).hostname or ""
         return self.public_url.startswith("https://") or host not in LOOPBACK
+
+
+def derived_public_url(host: str, port: int) -> str:
+    """The portal's own address when MOTCUA_PUBLIC_URL is not set: loopback for a wildcard listen address."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 @lru_cache(maxsize=1)

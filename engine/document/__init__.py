@@ -1,1 +1,1 @@
-"""Printed documents of the one-stop mechanism (DOMAIN.md §7): what is due, with what data."""
+"""Printed documents of the one-stop mechanism (docs/domain.md §7): what is due, with what data."""

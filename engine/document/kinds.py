@@ -29,7 +29,7 @@ class DocumentKind(StrEnum):
 
     @property
     def verifiable(self) -> bool:
-        """Carries a verification QR (results and stop notices, DOMAIN.md §7)."""
+        """Carries a verification QR (results and stop notices, docs/domain.md §7)."""
         return self in (DocumentKind.RESULT, DocumentKind.STOP_NOTICE)
 
 

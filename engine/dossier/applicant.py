@@ -19,8 +19,8 @@ def check_applicant(
 ) -> tuple[dict[str, Any], dict[str, FieldError]]:
     """Return the cleaned applicant and the field errors (empty when valid).
 
-    The identity number is checked as DOMAIN.md §8 says (engine/residents/identity.py); a 9-digit CMND only
-    while it was still an identity paper (until 31/12/2024).
+    The identity number is checked as docs/domain.md §8 says (engine/residents/identity.py); a 9-digit CMND
+    only while it was still an identity paper (until 31/12/2024).
     """
     errors: dict[str, FieldError] = {}
     if not isinstance(raw, dict):

@@ -1,4 +1,4 @@
-"""Dossier code (mã hồ sơ, DOMAIN.md §3): `<agency e-identifier>-YYMMDD-XXXX`."""
+"""Dossier code (mã hồ sơ, docs/domain.md §3): `<agency e-identifier>-YYMMDD-XXXX`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Dossier status (national catalogue, DOMAIN.md §2) and the one declared transition table."""
+"""Dossier status (national catalogue, docs/domain.md §2) and the one declared transition table."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Timeliness (DOMAIN.md §6): early / on time / late for finished dossiers and steps; state of open ones."""
+"""Timeliness (docs/domain.md §6): early / on time / late of finished dossiers and steps; open ones' state."""
 
 from __future__ import annotations
 
@@ -112,8 +112,8 @@ def time_left(
 ) -> TimeLeft:
     """Where an open dossier stands against its due time, counted on the agency's working-day calendar.
 
-    Near due from the moment the deadline scan's threshold (`near_due_at`, DOMAIN.md §6) has passed; while
-    paused, the working time that was left when the clock stopped.
+    Near due from the moment the deadline scan's threshold (`near_due_at`, docs/domain.md §6) has passed;
+    while paused, the working time that was left when the clock stopped.
     """
     per_day = calendar.office_hours.seconds_per_day / 3600
     if not is_open:

@@ -1,4 +1,4 @@
-"""Personal identification numbers (số định danh cá nhân) and the legacy 9-digit ID (CMND), DOMAIN.md §8.
+"""Personal identification numbers (số định danh cá nhân) and the legacy 9-digit ID (CMND), docs/domain.md §8.
 
 12 digits: 1–3 the province (or country) of birth registration, 4 the century and sex (century =
 19 + d // 2; even male, odd female), 5–6 the last two digits of the year of birth, 7–12 random. There is no

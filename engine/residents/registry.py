@@ -1,8 +1,8 @@
 """The population-database port: what the engine asks, what it gets back, and how a lookup fails.
 
-Modelled on a lookup through the national data-sharing platform (NDXP/LGSP, DOMAIN.md §8): the request names
-the person (identity number, optionally full name and date of birth to match), the requesting officer, the
-service and a unique request id; the answer is the person's record, "not found", or "does not match".
+Modelled on a lookup through the national data-sharing platform (NDXP/LGSP, docs/domain.md §8): the request
+names the person (identity number, optionally full name and date of birth to match), the requesting officer,
+the service and a unique request id; the answer is the person's record, "not found", or "does not match".
 Adapters live in `integrations/residents/`; an in-process fake lives beside this module.
 """
 
@@ -67,7 +67,7 @@ class Relative:
 
 @dataclass(frozen=True)
 class Resident:
-    """A person's record (DOMAIN.md §8): the fields the population database returns."""
+    """A person's record (docs/domain.md §8): the fields the population database returns."""
 
     identity_number: str
     full_name: str

@@ -1,4 +1,4 @@
-"""Issue documents at the moment that calls for them (DOMAIN.md §4, §7), in the change's own unit of work.
+"""Issue documents when a change calls for them (docs/domain.md §4, §7), in the change's own unit of work.
 
 Reception → receipt (Mẫu 01) and a register line (Mẫu 06); a supplement request → Mẫu 02; refusal at
 reception → Mẫu 03; an apology with a new appointment → Mẫu 04; approval (status 9) → the result;

@@ -440,7 +440,7 @@ def _check_supplement_uploads(uow: UnitOfWork, actor: Actor, data: dict[str, Any
         raise InvalidInput("Tệp bổ sung không hợp lệ.", "The supplied files are invalid.", errors)
 
 
-EXTENSION_NOTICE = timedelta(hours=8)  # DOMAIN.md §4.4: at least one working day before the due time
+EXTENSION_NOTICE = timedelta(hours=8)  # docs/domain.md §4.4: at least one working day before the due time
 
 
 def extend(

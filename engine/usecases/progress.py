@@ -317,7 +317,7 @@ def _close(ctx: DossierContext, at: datetime, target: Status) -> None:
         ctx.uow.session.add(pause)
     d.paused_at = None
     if target is Status.WITHDRAWN and d.received_at is not None:
-        d.timeliness = Timeliness.ON_TIME.value  # DOMAIN.md §6: withdrawn dossiers count with on time
+        d.timeliness = Timeliness.ON_TIME.value  # docs/domain.md §6: withdrawn dossiers count with on time
 
 
 def _close_handover(ctx: DossierContext, task_id: str, actor: Actor, at: datetime, note: str | None) -> None:

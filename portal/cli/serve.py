@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import threading
 
 import typer
 import uvicorn
 
-from portal.settings import get_settings
+from portal.settings import Settings, get_settings
 
 
 def _is_loopback(host: str) -> bool:
@@ -21,9 +22,24 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def listen_on(host: str | None, port: int | None) -> Settings:
+    """The settings with the listen address of the command line (else MOTCUA_HOST/MOTCUA_PORT).
+
+    Written back to the environment, so that the app factory uvicorn calls (in this process or in its worker
+    processes) reads the same address, and the public URL and the development token issuer follow the port
+    unless MOTCUA_PUBLIC_URL / MOTCUA_TOKEN_ISSUER are set.
+    """
+    if host is not None:
+        os.environ["MOTCUA_HOST"] = host
+    if port is not None:
+        os.environ["MOTCUA_PORT"] = str(port)
+    get_settings.cache_clear()
+    return get_settings()
+
+
 def serve(
-    host: str = typer.Option("127.0.0.1", help="Địa chỉ lắng nghe"),
-    port: int = typer.Option(8000, help="Cổng"),
+    host: str | None = typer.Option(None, help="Địa chỉ lắng nghe (mặc định MOTCUA_HOST hoặc 127.0.0.1)"),
+    port: int | None = typer.Option(None, help="Cổng (mặc định MOTCUA_PORT hoặc 8000)"),
     workers: int = typer.Option(1, help="Số tiến trình uvicorn (PostgreSQL khi > 1)"),
     with_worker: bool | None = typer.Option(
         None,
@@ -38,7 +54,8 @@ def serve(
     from portal.worker import Worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = get_settings()
+    settings = listen_on(host, port)
+    host, port = settings.host, settings.port
     if settings.dev_identity and not _is_loopback(host):
         raise typer.BadParameter(
             "Danh tính phát triển chỉ dùng trên loopback; đặt MOTCUA_DEV_IDENTITY=false và cấu hình Keycloak "
@@ -51,13 +68,15 @@ def serve(
         )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     container = build(settings)
-    prepare(container)
+    prepare(container, demo_dossiers=True)
     embedded = settings.database_url.startswith("sqlite") if with_worker is None else with_worker
     worker = Worker(container, settings.worker_interval) if embedded else None
     thread = threading.Thread(target=worker.run, name="motcua-worker", daemon=True) if worker else None
     if thread:
         thread.start()
-    typer.echo(f"MotCua đang chạy tại http://{host}:{port}  (API: /api/v1, tài liệu: /docs)")
+    typer.echo(
+        f"MotCua đang chạy tại {settings.public_url}  (lắng nghe {host}:{port}; API /api/v1, tài liệu /docs)"
+    )
     try:
         uvicorn.run(
             "portal.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"

@@ -1,4 +1,4 @@
-"""Dossier codes stay unique when many people file at the same agency at the same moment (DOMAIN.md §3).
+"""Dossier codes stay unique when many people file at the same agency at the same moment (docs/domain.md §3).
 
 Runs on both backends of the `database` fixture: SQLite (file, WAL) and the real PostgreSQL.
 """

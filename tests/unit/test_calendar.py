@@ -1,4 +1,4 @@
-"""Working-day calendar and due times (DOMAIN.md §5), checked the way an officer would check them."""
+"""Working-day calendar and due times (docs/domain.md §5), checked the way an officer would check them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Dossier code `<agency>-YYMMDD-XXXX` (DOMAIN.md §3): local filing date, 4+ digit sequence, agency ids."""
+"""Dossier code `<agency>-YYMMDD-XXXX` (docs/domain.md §3): local filing date, 4+ digit sequence, agency."""
 
 from __future__ import annotations
 

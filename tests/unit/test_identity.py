@@ -1,4 +1,4 @@
-"""Identity numbers (DOMAIN.md §8): structure, agreement with the declared birth date and sex, CMND."""
+"""Identity numbers (docs/domain.md §8): structure, agreement with the declared birth date and sex, CMND."""
 
 from __future__ import annotations
 

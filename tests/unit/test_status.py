@@ -1,4 +1,4 @@
-"""The dossier status table (DOMAIN.md §2): every allowed edge, and every other pair refused in Vietnamese."""
+"""The dossier status table (docs/domain.md §2): each allowed edge; every other pair refused in Vietnamese."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from engine.errors import Conflict
 
 S = Status
 
-# DOMAIN.md §2 written out by hand: 1→2|3|5|7; 2→4; 4→4|5|6|8|9; 5→4|8; 6→4; 9→10; any non-final → 7.
+# docs/domain.md §2 written out by hand: 1→2|3|5|7; 2→4; 4→4|5|6|8|9; 5→4|8; 6→4; 9→10; any non-final → 7.
 # "Non-final" means no result exists yet, so 9 (result ready) may not be withdrawn.
 DOMAIN_EDGES: frozenset[tuple[Status, Status]] = frozenset(
     {
@@ -48,8 +48,8 @@ def edge_id(pair: tuple[Status, Status]) -> str:
 
 def test_the_declared_table_is_exactly_the_domain_table() -> None:
     declared = set(DECLARED_EDGES)
-    assert declared - DOMAIN_EDGES == set(), "edges in the table but not in DOMAIN.md §2"
-    assert DOMAIN_EDGES - declared == set(), "edges in DOMAIN.md §2 missing from the table"
+    assert declared - DOMAIN_EDGES == set(), "edges in the table but not in docs/domain.md §2"
+    assert DOMAIN_EDGES - declared == set(), "edges in docs/domain.md §2 missing from the table"
 
 
 def test_every_status_has_a_row_and_a_catalogue_name() -> None:
