@@ -23,7 +23,7 @@ run: system-deps deps assets  ## install what is missing, then start the portal 
 
 test: system-deps deps assets keycloak lint  ## install what is missing, then lint, type-check and run every test
 	$(BIN)/motcua procedures check
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadgroup
 
 lint: deps  ## ruff, mypy strict on engine/, import contracts
 	$(BIN)/ruff check engine portal integrations tests bench alembic

@@ -24,6 +24,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from engine.actor import Role
+from engine.catalog import current_versions
 from engine.clock import FixedClock, to_local
 from engine.forms import FormRegistry
 from engine.services import Services
@@ -339,6 +340,15 @@ def seed_demo_dossiers(container: Container, now: datetime | None = None) -> lis
         if uow.session.exec(select(DossierRow.id).limit(1)).first() is not None:
             return []
     now = now or container.services.clock.now()
-    codes = [file_case(container, case, now) for case in demo_cases()]
+    with container.transaction() as uow:
+        published = {v.code for v in current_versions(uow)}
+    cases = [case for case in demo_cases() if case.procedure in published]
+    if len(cases) < len(demo_cases()):
+        # A procedures folder without the demo's procedures (or whose check failed) still starts.
+        log.warning(
+            "demo dossiers of unpublished procedures skipped: %s",
+            sorted({c.procedure for c in demo_cases()} - published),
+        )
+    codes = [file_case(container, case, now) for case in cases]
     log.info("filed %d demo dossiers (MOTCUA_SEED_DEMO=false to start without them)", len(codes))
     return codes

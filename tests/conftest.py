@@ -177,3 +177,10 @@ def ioc_receiver() -> Iterator[IocReceiver]:
     receiver = IocReceiver().start()
     yield receiver
     receiver.stop()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With `-n 2 --dist loadgroup`, every test of the real Keycloak runs on one worker (one Keycloak)."""
+    for item in items:
+        if "tests/keycloak/" in str(item.fspath).replace("\\", "/"):
+            item.add_marker(pytest.mark.xdist_group("keycloak"))

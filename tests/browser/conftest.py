@@ -80,7 +80,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory, residents_sim: Simulator) -
     engine.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Headless Chromium from the Debian package (never a downloaded browser)."""
     if not Path(CHROMIUM).exists():

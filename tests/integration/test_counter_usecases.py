@@ -89,18 +89,23 @@ class TestQueues:
         assert row.procedure_name == "Đăng ký thường trú"
 
     def test_the_queue_is_read_from_the_agency_status_index(self, container: Container) -> None:
-        if container.engine.dialect.name != "sqlite":
-            pytest.skip("the plan is checked on SQLite; PostgreSQL's planner prefers a scan on tiny tables")
+        query = " ".join(
+            (
+                "SELECT * FROM dossier",
+                "WHERE agency_code = 'H29.12.3' AND status = 1 AND id > 0",
+                "ORDER BY id LIMIT 51",
+            )
+        )
         with container.engine.connect() as conn:
-            plan = conn.execute(
-                text(
-                    "EXPLAIN QUERY PLAN SELECT * FROM dossier WHERE agency_code = 'H29.12.3' AND status = 1 "
-                    "AND id > 0 ORDER BY id LIMIT 51"
-                )
-            ).all()
-        detail = " ".join(str(row[-1]) for row in plan)
+            if container.engine.dialect.name == "sqlite":
+                detail = " ".join(str(row[-1]) for row in conn.execute(text("EXPLAIN QUERY PLAN " + query)))
+                assert "TEMP B-TREE" not in detail
+            else:
+                # PostgreSQL's planner prefers a scan on tiny tables: ask what it would do on a large one.
+                conn.execute(text("SET LOCAL enable_seqscan = off"))
+                detail = " ".join(str(row[0]) for row in conn.execute(text("EXPLAIN " + query)))
+                assert "Sort" not in detail
         assert "ix_dossier_agency_status_id" in detail
-        assert "TEMP B-TREE" not in detail
 
     def test_a_citizen_has_no_queue(self, container: Container) -> None:
         with container.transaction() as uow, pytest.raises(Forbidden):

@@ -285,7 +285,7 @@ class TestServeStopsWhileAScriptIsKilled:
                 except OSError:
                     assert time.monotonic() < deadline, "serve did not start"
                     time.sleep(0.2)
-            identity = DevIdentity(Settings(env="test", dev_secret=secret))
+            identity = DevIdentity(Settings(env="test", dev_secret=secret, port=port))
             status, filed = post(f"{base}/dossiers", identity.issue_demo("nguyenvanan"), residence_filing())
             assert status == 201, filed
             workers = children(serve.pid)
