@@ -10,6 +10,7 @@ import threading
 import typer
 import uvicorn
 
+from portal.nodelay import PROTOCOL as NODELAY_PROTOCOL
 from portal.settings import Settings, get_settings
 
 
@@ -79,7 +80,13 @@ def serve(
     )
     try:
         uvicorn.run(
-            "portal.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+            "portal.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            http=NODELAY_PROTOCOL,
         )
     finally:
         if worker and thread:
