@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from integrations.keycloak.oidc import KeycloakLogin
-from portal import errors, pages
+from portal import errors, metrics, pages
 from portal.api import calendar, documents, dossiers, ioc, me, procedures, residents, tasks, uploads
 from portal.api_docs import install as install_api_docs
 from portal.auth import TokenVerifier
@@ -45,6 +45,7 @@ def create_app(
     install_api_docs(app)
     for module in (procedures, dossiers, tasks, calendar, ioc, residents, documents, me, uploads):
         app.include_router(module.router, prefix="/api/v1")
+    app.include_router(metrics.router, prefix="/api/v1")
     for router in pages.ROUTERS:
         app.include_router(router)
     app.mount(
@@ -52,6 +53,7 @@ def create_app(
     )
     app.add_middleware(LocaleMiddleware)
     app.add_middleware(BodyGuard)
+    metrics.install(app)  # last: the outermost middleware, timing the whole answer
 
     @app.get("/api/v1/health", tags=["health"])
     def health() -> dict[str, Any]:

@@ -13,11 +13,13 @@ import socket
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-PROTOCOL = "portal.nodelay:NoDelayH11Protocol"  # uvicorn's `http=`, an import string the worker processes load
+PROTOCOL = (
+    "portal.nodelay:NoDelayH11Protocol"  # uvicorn's `http=`, an import string the worker processes load
+)
 
 
 def set_nodelay(transport: asyncio.BaseTransport) -> None:
-    """Disable Nagle's algorithm on the transport's TCP socket (a Unix socket or a test transport: nothing)."""
+    """Disable Nagle's algorithm on the transport's TCP socket (nothing for a Unix socket)."""
     sock = transport.get_extra_info("socket")
     if sock is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
         return

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 def _start_helpers(count: int, interval: float) -> list[BaseProcess]:
-    """Start `count` processes running the batched steps (spawned: a fresh interpreter, its own connections)."""
+    """Start `count` processes running the batched steps (spawned: fresh interpreters, own connections)."""
     from portal.worker import run_process
 
     context = multiprocessing.get_context("spawn")
@@ -55,7 +55,7 @@ def worker(
         help="Số tiến trình dựng PDF và gửi tin cùng lúc (several processes render and deliver at once)",
     ),
 ) -> None:
-    """Run background work until SIGTERM / Ctrl-C: batches back to back while work is due, else every interval.
+    """Run background work until SIGTERM / Ctrl-C: batches back to back while due, else every interval.
 
     With `--processes N`, N-1 more processes render documents and deliver the outbox beside this one (their
     claims skip each other's rows on PostgreSQL; on SQLite they take turns to claim and render side by side).
@@ -77,7 +77,8 @@ def worker(
     try:
         if not once:
             typer.echo(
-                f"MotCua worker: {processes} tiến trình, chờ {loop.interval:g} giây khi hết việc (Ctrl-C để dừng)."
+                f"MotCua worker: {processes} tiến trình, chờ {loop.interval:g} giây khi hết việc "
+                "(Ctrl-C để dừng)."
             )
         result = loop.run(once=once)
     finally:

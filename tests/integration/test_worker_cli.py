@@ -253,7 +253,8 @@ class TestWorkerProcess:
             while any(r.status != "delivered" for r in outbox(container)) and time.monotonic() < deadline:
                 time.sleep(0.1)
             rows = outbox(container)
-            assert rows and all(r.status == "delivered" for r in rows), "the workers never drained the outbox"
+            assert rows
+            assert all(r.status == "delivered" for r in rows), "the workers never drained the outbox"
             assert all(r.attempts == 0 for r in rows)  # each delivered once, none failed
             process.send_signal(signal.SIGTERM)
             output, _ = process.communicate(timeout=60)

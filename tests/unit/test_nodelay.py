@@ -46,7 +46,7 @@ def test_set_nodelay_on_a_real_accepted_socket() -> None:
 
 
 def _server(protocol: str, listener: socket.socket) -> tuple[uvicorn.Server, threading.Thread]:
-    """A uvicorn server on a socket bound before it starts (as in --workers N); /nodelay reports the option."""
+    """uvicorn on a socket bound before it starts (as with --workers N); a request reports the option."""
     holder: dict[str, uvicorn.Server] = {}
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:

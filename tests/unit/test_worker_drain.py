@@ -6,8 +6,8 @@ import threading
 import time
 from typing import Any, cast
 
-from portal.worker import NOT_DRAINED, PARALLEL_STEPS, CycleResult, Worker
 from portal.wiring import Container
+from portal.worker import NOT_DRAINED, PARALLEL_STEPS, CycleResult, Worker
 
 
 class _Stub:
@@ -33,7 +33,9 @@ def test_a_backlog_drains_in_back_to_back_batches_not_one_batch_per_interval() -
         return 5  # the tally always has something: it must not keep the worker from waiting
 
     worker = Worker(
-        cast(Container, _Stub()), interval=3600, steps=(("documents", _backlog_step(rows, 20)), ("tally", tally))
+        cast(Container, _Stub()),
+        interval=3600,
+        steps=(("documents", _backlog_step(rows, 20)), ("tally", tally)),
     )
     thread = threading.Thread(target=worker.run, daemon=True)
     thread.start()
