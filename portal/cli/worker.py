@@ -60,12 +60,20 @@ def worker(
     With `--processes N`, N-1 more processes render documents and deliver the outbox beside this one (their
     claims skip each other's rows on PostgreSQL; on SQLite they take turns to claim and render side by side).
     """
+    from portal.dependencies import Broken, check_at_start
     from portal.settings import get_settings
     from portal.wiring import build
     from portal.worker import Worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = get_settings()
+    try:
+        check_at_start(settings, "worker")
+    except Broken as exc:
+        typer.echo(
+            f"Không khởi động: dịch vụ bắt buộc không hoạt động (a required service is down): {exc}", err=True
+        )
+        raise typer.Exit(1) from exc
     loop = Worker(build(settings), interval or settings.worker_interval)
 
     def _stop(signum: int, _frame: FrameType | None) -> None:
