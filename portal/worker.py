@@ -4,7 +4,8 @@ While a cycle did work the next one starts at once (the worker drains the backlo
 interval only after a cycle found nothing due. `motcua worker --processes N` adds N-1 processes running the
 batched steps only (`PARALLEL_STEPS`: rendering and deliveries), whose claims lease rows with
 `FOR UPDATE SKIP LOCKED` on PostgreSQL; on SQLite the claims take turns (BEGIN IMMEDIATE) while the
-rendering and sending, outside any transaction, still run side by side.
+rendering and sending, outside any transaction, still run side by side. With helpers the first process
+renders nothing (`FIRST_OF_SEVERAL`): its deliveries and reports never wait behind a batch of PDFs.
 
 A step is a function of the container returning how much it did; add one with one line in `STEPS`.
 A failing step is logged and the others still run: a receiver that is down must not stop the deadline scan.
@@ -133,6 +134,11 @@ STEPS: Sequence[tuple[str, Step]] = (
 # tally and the pruning stay with the first process.
 PARALLEL_STEPS: Sequence[tuple[str, Step]] = tuple(
     (name, step) for name, step in STEPS if name in {"documents", "outbox", "email", "sms"}
+)
+# With helpers, the first process leaves the rendering to them: a batch of PDFs takes seconds of CPU, and the
+# deliveries, the watch reports and the tally must not wait behind it.
+FIRST_OF_SEVERAL: Sequence[tuple[str, Step]] = tuple(
+    (name, step) for name, step in STEPS if name != "documents"
 )
 # Steps whose count is not a backlog: they never keep the worker from waiting the interval.
 NOT_DRAINED = frozenset({"tally", "prune"})

@@ -63,7 +63,7 @@ def worker(
     from portal.dependencies import Broken, check_at_start
     from portal.settings import get_settings
     from portal.wiring import build
-    from portal.worker import Worker
+    from portal.worker import FIRST_OF_SEVERAL, STEPS, Worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = get_settings()
@@ -74,7 +74,8 @@ def worker(
             f"Không khởi động: dịch vụ bắt buộc không hoạt động (a required service is down): {exc}", err=True
         )
         raise typer.Exit(1) from exc
-    loop = Worker(build(settings), interval or settings.worker_interval)
+    steps = STEPS if processes == 1 or once else FIRST_OF_SEVERAL
+    loop = Worker(build(settings), interval or settings.worker_interval, steps)
 
     def _stop(signum: int, _frame: FrameType | None) -> None:
         logging.getLogger("motcua.worker").info("signal %s: stopping after this cycle", signum)
