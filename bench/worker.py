@@ -157,7 +157,7 @@ def stop_worker(process: subprocess.Popen[bytes]) -> None:
 
 
 def run_at(portal: Portal, rate: float, seconds: float, container: Container) -> list[dict[str, float]]:
-    """Lifecycles at `rate`/s for `seconds` (as far as this process manages), sampling the backlog each second."""
+    """Lifecycles at `rate`/s for `seconds` (as far as this process manages); the backlog each second."""
     samples: list[dict[str, float]] = []
     started = time.monotonic()
     next_sample = started + 1.0
@@ -174,7 +174,33 @@ def run_at(portal: Portal, rate: float, seconds: float, container: Container) ->
     return samples
 
 
-def main(argv: list[str] | None = None) -> int:
+def report(result: dict[str, Any], *, as_json: bool) -> None:
+    """Print the figures (or the JSON)."""
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    together = result["together"]
+    per = result["per_lifecycle"]
+    print(f"backend {result['backend']}, worker --processes {result['processes']}, {result['cpus']} CPUs")
+    print(f"portal (one client process)   {result['portal_lifecycles_per_s']:6.1f} lifecycles/s")
+    print(f"  per lifecycle: {per['documents']:.1f} documents, {per['messages']:.1f} outbox rows")
+    print(f"documents keep up with        {result['documents_keep_up_lifecycles_per_s']:6.1f} lifecycles/s")
+    print(f"deliveries keep up with       {result['deliveries_keep_up_lifecycles_per_s']:6.1f} lifecycles/s")
+    print(
+        f"together at {together['target_rate']:.1f}/s (achieved {together['achieved_rate']:.1f}/s): "
+        f"max pending {together['max_documents_pending']:.0f} documents, "
+        f"{together['max_messages_pending']:.0f} messages"
+    )
+    print(
+        f"  oldest pending document ≤ {together['max_document_age_s']} s, "
+        f"message ≤ {together['max_message_age_s']} s "
+        f"(last half of the phase: {together['last_half_max_document_age_s']} s, "
+        f"{together['last_half_max_message_age_s']} s)"
+    )
+    print(f"target (the worker keeps up with the portal): {'MET' if result['keeps_up'] else 'NOT MET'}")
+
+
+def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 — one bounded run, phase after phase
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--backend", choices=("sqlite", "pg"), default="sqlite")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of phases 1 and 3")
@@ -287,25 +313,7 @@ def main(argv: list[str] | None = None) -> int:
             if server is not None:
                 server.stop()
 
-    if args.json:
-        print(json.dumps(result, indent=2))
-    else:
-        together = result["together"]
-        print(f"backend {args.backend}, worker --processes {args.processes}, {os.cpu_count()} CPUs")
-        print(f"portal (one client process)          {portal_rate:6.1f} lifecycles/s")
-        print(
-            f"  per lifecycle: {per_lifecycle['documents']:.1f} documents, {per_lifecycle['messages']:.1f} outbox rows"
-        )
-        print(f"documents keep up with               {doc_rate:6.1f} lifecycles/s")
-        print(f"deliveries keep up with              {msg_rate:6.1f} lifecycles/s")
-        print(
-            f"together at {together['target_rate']:.1f}/s (achieved {together['achieved_rate']:.1f}/s): "
-            f"max pending {together['max_documents_pending']:.0f} documents, {together['max_messages_pending']:.0f} "
-            f"messages; oldest pending document ≤ {together['max_document_age_s']} s, "
-            f"message ≤ {together['max_message_age_s']} s (last half: {together['last_half_max_document_age_s']} s, "
-            f"{together['last_half_max_message_age_s']} s)"
-        )
-        print(f"target (the worker keeps up with the portal): {'MET' if keeps_up else 'NOT MET'}")
+    report(result, as_json=args.json)
     return 0
 
 
