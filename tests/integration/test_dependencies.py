@@ -8,6 +8,7 @@ import json
 import logging
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -22,10 +23,13 @@ from integrations.ioc.settings import IocSettings
 from integrations.notify.settings import SmsSettings, SmtpSettings
 from integrations.residents.settings import ResidentsSettings
 from integrations.residents.simulator import Simulator
+from portal import dependencies
 from portal.app import create_app
 from portal.cli import app as cli_app
 from portal.dependencies import (
     Broken,
+    Check,
+    HealthCache,
     State,
     check_at_start,
     check_ioc,
@@ -247,6 +251,38 @@ class TestStart:
         assert result.exit_code == 1, result.output
         assert "residents" in result.output
         assert "path" in result.output
+
+
+class TestHealthCache:
+    def test_probes_again_after_the_ttl_and_never_queues_behind_a_slow_probe(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        clock = [0.0]
+        calls: list[float] = []
+        release = threading.Event()
+
+        def slow(_settings: Settings) -> list[Check]:
+            calls.append(clock[0])
+            if len(calls) > 1:
+                release.wait(10)  # a dependency that takes its whole timeout
+            return [Check("ioc", State.DOWN if len(calls) > 1 else State.OK)]
+
+        monkeypatch.setattr(dependencies, "check_all", slow)
+        cache = HealthCache(settings(tmp_path), ttl=30, monotonic=lambda: clock[0])
+        assert [c.state for c in cache.checks()] == [State.OK]
+        assert [c.state for c in cache.checks()] == [State.OK]
+        assert len(calls) == 1  # within the TTL: no probe
+        clock[0] = 31.0
+        prober = threading.Thread(target=cache.checks)
+        prober.start()
+        while len(calls) < 2:
+            time.sleep(0.01)
+        started = time.monotonic()
+        assert [c.state for c in cache.checks()] == [State.OK]  # the previous answer, at once
+        assert time.monotonic() - started < 0.5
+        release.set()
+        prober.join(5)
+        assert [c.state for c in cache.checks()] == [State.DOWN]
 
 
 class TestHealth:
