@@ -13,7 +13,7 @@ CATALOGS := $(wildcard portal/i18n/*/LC_MESSAGES/*.po)
 PORT = 8000
 HOST = 127.0.0.1
 
-.PHONY: run test lint check-procedures bench bench-scan bench-portal system-deps deps assets messages keycloak clean help
+.PHONY: run test lint check-procedures bench bench-scan bench-portal bench-worker system-deps deps assets messages keycloak clean help
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -38,6 +38,9 @@ bench: deps  ## benchmarks (print ratios against a baseline measured in the same
 
 bench-scan: system-deps deps  ## deadline-scan benchmark: 100k → 1M open dossiers on PostgreSQL, 20k → 200k on SQLite
 	$(BIN)/python bench/deadline_scan.py
+
+bench-worker: system-deps deps  ## background work vs the portal: lifecycles/s that rendering and delivery keep up with (BACKEND=pg, PROCESSES=N)
+	$(BIN)/python bench/worker.py --backend $(or $(BACKEND),sqlite) --processes $(or $(PROCESSES),2)
 
 bench-portal: system-deps deps  ## portal pages over HTTP vs a trivial endpoint, 1 and 10 users, 1k → 10k dossiers (BACKEND=pg)
 	$(BIN)/python bench/portal.py --backend $(or $(BACKEND),sqlite)

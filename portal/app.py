@@ -9,10 +9,12 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from integrations.keycloak.oidc import KeycloakLogin
-from portal import errors, pages
+from portal import errors, metrics, pages
 from portal.api import calendar, documents, dossiers, ioc, me, procedures, residents, tasks, uploads
 from portal.api_docs import install as install_api_docs
 from portal.auth import TokenVerifier
+from portal.dependencies import HealthCache
+from portal.dependencies import health as dependency_health
 from portal.guard import BodyGuard
 from portal.i18n import LocaleMiddleware
 from portal.identity import build_login, build_verifier, keycloak_verifier
@@ -45,6 +47,7 @@ def create_app(
     install_api_docs(app)
     for module in (procedures, dossiers, tasks, calendar, ioc, residents, documents, me, uploads):
         app.include_router(module.router, prefix="/api/v1")
+    app.include_router(metrics.router, prefix="/api/v1")
     for router in pages.ROUTERS:
         app.include_router(router)
     app.mount(
@@ -52,10 +55,14 @@ def create_app(
     )
     app.add_middleware(LocaleMiddleware)
     app.add_middleware(BodyGuard)
+    metrics.install(app)  # last: the outermost middleware, timing the whole answer
+
+    app.state.dependencies = HealthCache(settings)
 
     @app.get("/api/v1/health", tags=["health"])
     def health() -> dict[str, Any]:
-        """Liveness: the process answers."""
-        return {"status": "ok"}
+        """The process answers; each external service's state (ok, down, not_configured), probed at most
+        every 30 s; "degraded" when a configured one is down (still 200: the portal itself is up)."""
+        return dependency_health(app.state.dependencies.checks())
 
     return app

@@ -1,5 +1,12 @@
 """Background work (DESIGN.md §3.5): one cycle runs each step once; `Worker` repeats cycles until stopped.
 
+While a cycle did work the next one starts at once (the worker drains the backlog in batches); it waits the
+interval only after a cycle found nothing due. `motcua worker --processes N` adds N-1 processes running the
+batched steps only (`PARALLEL_STEPS`: rendering and deliveries), whose claims lease rows with
+`FOR UPDATE SKIP LOCKED` on PostgreSQL; on SQLite the claims take turns (BEGIN IMMEDIATE) while the
+rendering and sending, outside any transaction, still run side by side. With helpers the first process
+renders nothing (`FIRST_OF_SEVERAL`): its deliveries and reports never wait behind a batch of PDFs.
+
 A step is a function of the container returning how much it did; add one with one line in `STEPS`.
 A failing step is logged and the others still run: a receiver that is down must not stop the deadline scan.
 """
@@ -123,12 +130,31 @@ STEPS: Sequence[tuple[str, Step]] = (
 )
 
 
+# The batched steps several processes may run side by side (their claims lease rows); the watch reports, the
+# tally and the pruning stay with the first process.
+PARALLEL_STEPS: Sequence[tuple[str, Step]] = tuple(
+    (name, step) for name, step in STEPS if name in {"documents", "outbox", "email", "sms"}
+)
+# With helpers, the first process leaves the rendering to them: a batch of PDFs takes seconds of CPU, and the
+# deliveries, the watch reports and the tally must not wait behind it.
+FIRST_OF_SEVERAL: Sequence[tuple[str, Step]] = tuple(
+    (name, step) for name, step in STEPS if name != "documents"
+)
+# Steps whose count is not a backlog: they never keep the worker from waiting the interval.
+NOT_DRAINED = frozenset({"tally", "prune"})
+
+
 @dataclass
 class CycleResult:
     """What each step of a cycle did, and which steps failed (with the error)."""
 
     done: dict[str, int] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def more_due(self) -> bool:
+        """True when a batched step did work, so that more may be due at once (drain before waiting)."""
+        return any(count > 0 for name, count in self.done.items() if name not in NOT_DRAINED)
 
 
 def run_cycle(container: Container, steps: Sequence[tuple[str, Step]] = STEPS) -> CycleResult:
@@ -144,11 +170,15 @@ def run_cycle(container: Container, steps: Sequence[tuple[str, Step]] = STEPS) -
 
 
 class Worker:
-    """Runs cycles every `interval` seconds until `stop()` (a signal handler, or the embedding process)."""
+    """Runs cycles until `stop()` (a signal handler, or the embedding process): back to back while they find
+    work, else one every `interval` seconds."""
 
-    def __init__(self, container: Container, interval: float) -> None:
+    def __init__(
+        self, container: Container, interval: float, steps: Sequence[tuple[str, Step]] = STEPS
+    ) -> None:
         self.container = container
         self.interval = interval
+        self.steps = steps
         self._stop = threading.Event()
 
     def stop(self) -> None:
@@ -166,14 +196,35 @@ class Worker:
         try:
             while not self._stop.is_set():
                 started = time.monotonic()
-                result = run_cycle(self.container)
+                result = run_cycle(self.container, self.steps)
                 if result.done and any(result.done.values()):
-                    log.info("worker cycle: %s", result.done)
+                    log.debug("worker cycle: %s", result.done)
                 if once:
                     break
+                if result.more_due:
+                    continue  # drain: the next batch now, not an interval later
                 # A fixed rate, not a fixed pause: a report is late by at most one interval (while a cycle
                 # takes less than the interval), rather than by an interval plus the cycle.
                 self._stop.wait(max(0.0, self.interval - (time.monotonic() - started)))
         finally:
             self.container.close_sinks()
         return result
+
+
+def run_process(interval: float, steps: str = "parallel") -> None:
+    """The body of one extra worker process (`motcua worker --processes N`): its own container, the batched
+    steps, stopped by SIGTERM / SIGINT after its current cycle."""
+    import signal
+
+    from portal.settings import get_settings
+    from portal.wiring import build
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    container = build(get_settings())
+    loop = Worker(container, interval, PARALLEL_STEPS if steps == "parallel" else STEPS)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda _s, _f: loop.stop())
+    try:
+        loop.run()
+    finally:
+        container.engine.dispose()

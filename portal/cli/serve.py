@@ -10,6 +10,7 @@ import threading
 import typer
 import uvicorn
 
+from portal.nodelay import PROTOCOL as NODELAY_PROTOCOL
 from portal.settings import Settings, get_settings
 
 
@@ -50,6 +51,7 @@ def serve(
 ) -> None:
     """Start the portal (migrations, procedures and demo data are applied first)."""
     from portal.bootstrap import prepare
+    from portal.dependencies import Broken, check_at_start
     from portal.wiring import build
     from portal.worker import Worker
 
@@ -67,6 +69,13 @@ def serve(
             "Nhiều tiến trình cần PostgreSQL (several workers need PostgreSQL).", param_hint="--workers"
         )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        check_at_start(settings, "serve")
+    except Broken as exc:
+        typer.echo(
+            f"Không khởi động: dịch vụ bắt buộc không hoạt động (a required service is down): {exc}", err=True
+        )
+        raise typer.Exit(1) from exc
     container = build(settings)
     prepare(container, demo_dossiers=True)
     embedded = settings.database_url.startswith("sqlite") if with_worker is None else with_worker
@@ -79,7 +88,13 @@ def serve(
     )
     try:
         uvicorn.run(
-            "portal.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+            "portal.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            http=NODELAY_PROTOCOL,
         )
     finally:
         if worker and thread:

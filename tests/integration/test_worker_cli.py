@@ -233,3 +233,34 @@ class TestWorkerProcess:
                 process.wait()
         assert process.returncode == 0, output
         assert "stopping after this cycle" in output
+
+    def test_several_processes_drain_the_outbox_and_stop_together(
+        self, api: Api, container: Container, tmp_path: Path
+    ) -> None:
+        for _ in range(6):
+            file_at_counter(api)
+        env = {**os.environ, **environment(container, tmp_path, MOTCUA_WORKER_INTERVAL="30")}
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from portal.cli import main; main()", "worker", "--processes", "3"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while any(r.status != "delivered" for r in outbox(container)) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            rows = outbox(container)
+            assert rows
+            assert all(r.status == "delivered" for r in rows), "the workers never drained the outbox"
+            assert all(r.attempts == 0 for r in rows)  # each delivered once, none failed
+            process.send_signal(signal.SIGTERM)
+            output, _ = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        assert process.returncode == 0, output
+        assert "3 tiến trình" in output
