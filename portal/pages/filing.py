@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import segno
 from fastapi import APIRouter, Depends, Request
@@ -472,9 +473,14 @@ def discard(code: str, draft_id: str, c: ContainerDep, actor: Citizen, _form: Cs
 # --- confirmation --------------------------------------------------------------------------------------
 
 
-def tracking_qr(public_url: str, dossier_code: str) -> Markup:
-    """The tracking QR as inline SVG, pointing at the public /tra-cuu page of the dossier."""
-    url = f"{public_url.rstrip('/')}/tra-cuu?ma={dossier_code}"
+def track_path(dossier_code: str, access_key: str) -> str:
+    """The public tracking page of a dossier with its access key (what the receipt's QR also carries)."""
+    return f"/tra-cuu?{urlencode({'ma': dossier_code, 'k': access_key})}"
+
+
+def tracking_qr(public_url: str, dossier_code: str, access_key: str) -> Markup:
+    """The tracking QR as inline SVG, pointing at the public /tra-cuu page of the dossier with its key."""
+    url = f"{public_url.rstrip('/')}{track_path(dossier_code, access_key)}"
     qr = segno.make(url, error="m")
     svg = qr.svg_inline(
         scale=4, title=_("Mã QR tra cứu hồ sơ %(code)s", code=dossier_code), svgclass="motcua-qr"
@@ -491,8 +497,8 @@ def filed(request: Request, code: str, dossier_code: str, c: ContainerDep, actor
     context = {
         "detail": detail,
         "procedure": procedure,
-        "qr": tracking_qr(c.settings.public_url, detail["code"]),
-        "track_url": f"/tra-cuu?ma={detail['code']}",
+        "qr": tracking_qr(c.settings.public_url, detail["code"], detail["access_key"]),
+        "track_url": track_path(detail["code"], detail["access_key"]),
     }
     return render(request, "filing/filed.html", context)
 
