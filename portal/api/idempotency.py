@@ -36,21 +36,28 @@ IdempotencyKey = Annotated[
 Recorder = Callable[[UnitOfWork, Any], Any]
 
 
-def idempotent(
+def json_replay(first: idempotency.Replay) -> JSONResponse:
+    """The first answer again, as the API sent it, marked as replayed."""
+    return JSONResponse(first.body, status_code=first.status_code, headers={"Idempotent-Replayed": "true"})
+
+
+def idempotent(  # noqa: PLR0913 — the request's parts, each needed
     c: Container,
     actor: Actor,
     key: str | None,
     scope: str,
-    body: BaseModel | None,
+    body: BaseModel | dict[str, Any] | None,
     status_code: int,
     work: Callable[[Recorder], Any],
+    replay_as: Callable[[idempotency.Replay], Any] = json_replay,
 ) -> Any:
     """Run `work` once per (actor, key): a retry of the same request replays the first answer."""
     if key is None:
         return work(lambda _uow, answer: answer)
     key = idempotency.check_key(key)
-    fingerprint = idempotency.request_hash(scope, body.model_dump(mode="json") if body is not None else None)
-    replay = _replay(c, actor, key, fingerprint)
+    payload = body.model_dump(mode="json") if isinstance(body, BaseModel) else body
+    fingerprint = idempotency.request_hash(scope, payload)
+    replay = _replay(c, actor, key, fingerprint, replay_as)
     if replay is not None:
         return replay
     ttl = timedelta(hours=c.settings.idempotency_ttl_hours)
@@ -72,15 +79,15 @@ def idempotent(
     try:
         return work(record)
     except IntegrityError:
-        replay = _replay(c, actor, key, fingerprint)
+        replay = _replay(c, actor, key, fingerprint, replay_as)
         if replay is None:
             raise
         return replay
 
 
-def _replay(c: Container, actor: Actor, key: str, fingerprint: str) -> JSONResponse | None:
+def _replay(
+    c: Container, actor: Actor, key: str, fingerprint: str, replay_as: Callable[[idempotency.Replay], Any]
+) -> Any:
     with c.transaction() as uow:
         found = idempotency.find(uow, actor.subject, key, fingerprint, c.services.clock.now())
-    if found is None:
-        return None
-    return JSONResponse(found.body, status_code=found.status_code, headers={"Idempotent-Replayed": "true"})
+    return None if found is None else replay_as(found)
