@@ -57,15 +57,18 @@ def _backfill() -> None:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("dossier", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("access_key", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True)
-        )
+    # ADD COLUMN with a constant default: no table rebuild, which on SQLite (foreign keys on) would fail to
+    # drop a `dossier` that other rows reference. The default is never used after the backfill (the model
+    # always sets a key) and an empty key matches nothing.
+    op.add_column(
+        "dossier",
+        sa.Column(
+            "access_key", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False, server_default=""
+        ),
+    )
     _backfill()
-    with op.batch_alter_table("dossier", schema=None) as batch_op:
-        batch_op.alter_column(
-            "access_key", existing_type=sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False
-        )
+    if op.get_bind().dialect.name != "sqlite":  # SQLite cannot drop a default without a rebuild
+        op.alter_column("dossier", "access_key", server_default=None)
     op.create_table(
         "idempotency_record",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -93,5 +96,4 @@ def downgrade() -> None:
     op.drop_table("rate_limit")
     op.drop_index("ix_idempotency_record_expires_at", table_name="idempotency_record")
     op.drop_table("idempotency_record")
-    with op.batch_alter_table("dossier", schema=None) as batch_op:
-        batch_op.drop_column("access_key")
+    op.drop_column("dossier", "access_key")  # native on SQLite ≥ 3.35: no rebuild

@@ -14,6 +14,7 @@ from portal.app import create_app
 from portal.wiring import Container
 from portal.worker import prune_requests
 from tests.builders import AN, BINH, OFFICER, OFFICER_HK, Api, ok
+from tests.integration.test_migrations import migrate
 
 DAY = "H29.12.3-260302"
 
@@ -156,3 +157,16 @@ class TestRateLimit:
         assert ok(api.track(code, key))["code"] == code
         api.clock.set(api.clock.now() + timedelta(seconds=container.settings.track_rate_window))
         assert prune_requests(container) == 1
+
+
+class TestMigration:
+    def test_dossiers_filed_before_0010_get_a_key_of_their_own(self, api: Api, container: Container) -> None:
+        codes = the_day(api, 3)  # with tasks, status changes and hand-overs referencing them
+        migrate(container.engine, "downgrade", "0009")
+        migrate(container.engine, "upgrade", "head")
+
+        keys = [api.key(code) for code in codes]
+
+        assert len(set(keys)) == 3
+        assert all(len(k) == ACCESS_KEY_LENGTH and set(k) <= set(ACCESS_KEY_ALPHABET) for k in keys)
+        assert ok(api.track(codes[0], keys[0]))["code"] == codes[0]
