@@ -199,3 +199,18 @@ class TestExpiry:
         assert count(container, IdempotencyRow) == 1
         late = post(api, f"/dossiers/{code}/receive", OFFICER, {"decision": "accept"}, "tn-old")
         assert late.status_code == 409  # no longer remembered: run again, and the state refuses it
+
+
+class TestAcknowledge:
+    def test_an_ioc_acknowledgement_retried_gets_its_first_answer_not_a_409(self, api: Api) -> None:
+        api.filed(OFFICER, birth_filing())  # a counter filing: received at once, an event for the IOC
+        events = ok(api.get("/ioc/events", "ioc.hanoi"))["events"]
+        event_id = events[0]["id"]
+        note = {"note": "Đã giao phường theo dõi"}
+
+        first = ok(post(api, f"/ioc/events/{event_id}/ack", "ioc.hanoi", note, "ack-1"))
+        retried = post(api, f"/ioc/events/{event_id}/ack", "ioc.hanoi", note, "ack-1")
+
+        assert retried.status_code == 200
+        assert retried.json() == first
+        error(api.post(f"/ioc/events/{event_id}/ack", "ioc.hanoi", note), 409, "AlreadyAcknowledged")
