@@ -113,3 +113,13 @@ class Unavailable(DomainError):
 
     def __init__(self, message: str, message_en: str, code: str = "Unavailable") -> None:
         super().__init__(message, message_en, code)
+
+
+class TooManyRequests(DomainError):
+    """The caller asked too often (anonymous tracking per client address); `retry_after` seconds to wait."""
+
+    def __init__(
+        self, message: str, message_en: str, retry_after: int, code: str = "TooManyRequests"
+    ) -> None:
+        super().__init__(message, message_en, code)
+        self.retry_after = retry_after

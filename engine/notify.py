@@ -115,6 +115,7 @@ def message_data(session: Session, pending: _Pending, to: str) -> dict[str, Any]
         "to": to,
         "locale": "vi",
         "dossier": d.code,
+        "access_key": d.access_key,  # the link to /tra-cuu carries it: the message goes to the applicant only
         "applicant_name": d.applicant_name,
         "procedure": {"code": d.procedure_code, "name": procedure_name_of(session, d)},
         "agency": {

@@ -16,6 +16,7 @@ from engine.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    TooManyRequests,
     Unauthenticated,
     Unavailable,
     WorkflowError,
@@ -32,6 +33,7 @@ STATUS = {
     InvalidInput: 422,
     Forbidden: 403,
     Unauthenticated: 401,
+    TooManyRequests: 429,
     Unavailable: 503,
     WorkflowError: 500,
 }
@@ -71,6 +73,7 @@ PAGE_TITLES = {  # N_ marks them for the catalog; error_page translates them
     401: (N_("Cần đăng nhập"), "Sign-in required"),
     409: (N_("Hồ sơ vừa thay đổi"), "The dossier has just changed"),
     422: (N_("Dữ liệu chưa hợp lệ"), "The input is not valid"),
+    429: (N_("Quá nhiều yêu cầu"), "Too many requests"),
     503: (N_("Dịch vụ tạm thời chưa sẵn sàng"), "Service temporarily unavailable"),
 }
 
@@ -111,11 +114,16 @@ def install(app: FastAPI) -> None:
         status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
         if status == 500:
             log.error("workflow error: %s", exc.message_en)
-        if wants_page(request):
-            return await error_page(request, status, exc.message, exc.message_en, dict(exc.fields))
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         if status == 503:
             headers = {"Retry-After": "30"}
+        if isinstance(exc, TooManyRequests):
+            headers = {"Retry-After": str(exc.retry_after)}
+        if wants_page(request):
+            page = await error_page(request, status, exc.message, exc.message_en, dict(exc.fields))
+            if isinstance(exc, TooManyRequests):
+                page.headers["Retry-After"] = str(exc.retry_after)
+            return page
         return JSONResponse(exc.as_dict(), status_code=status, headers=headers)
 
     @app.exception_handler(LoginRequired)

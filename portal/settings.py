@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     sms: SmsSettings = Field(default_factory=SmsSettings)
     # Delivered outbox rows are deleted after this many days (the IOC feed keeps them that long).
     outbox_retention_days: int = Field(default=90, ge=1, le=3650)
+    # Anonymous tracking (/tra-cuu, /api/v1/track) per client address: at most this many lookups per window,
+    # counted in the database so that every serve process shares one count.
+    track_rate_limit: int = Field(default=30, ge=1, le=100_000)
+    track_rate_window: int = Field(default=60, ge=1, le=86_400)
+    # How long an Idempotency-Key's first answer is kept and replayed (hours).
+    idempotency_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
     # The population database (MOTCUA_RESIDENTS_*, read by ResidentsSettings itself).
     residents: ResidentsSettings = Field(default_factory=ResidentsSettings)
     # Printed documents (MOTCUA_PDF_*, read by PdfSettings itself); QR links start at `public_url`.

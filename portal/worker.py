@@ -24,6 +24,7 @@ from engine import outbox, tally, watch
 from engine.delivery import RetryPolicy, deliver_due
 from engine.document.rendering import render_pending
 from engine.outbox import Channel
+from engine.usecases import idempotency, ratelimit
 from integrations.notify.settings import SmsSettings, SmtpSettings
 from portal.wiring import Container, retry_policy
 
@@ -84,6 +85,14 @@ def prune_outbox(container: Container) -> int:
         return outbox.prune(uow, delivered_before=container.services.clock.now() - keep)
 
 
+def prune_requests(container: Container) -> int:
+    """Delete expired Idempotency-Key records and ended rate-limit windows, a bounded batch of each."""
+    now = container.services.clock.now()
+    with container.transaction() as uow:
+        done = idempotency.prune(uow, now)
+        return done + ratelimit.prune(uow, now, container.settings.track_rate_window)
+
+
 def wake_timers(container: Container) -> int:
     """Fire the BPMN timers whose indexed due time has passed."""
     return watch.wake_timers(container.engine, container.services)
@@ -127,6 +136,7 @@ STEPS: Sequence[tuple[str, Step]] = (
     ("sms", deliver_sms),
     ("tally", fold_tally),
     ("prune", prune_outbox),
+    ("prune_requests", prune_requests),
 )
 
 

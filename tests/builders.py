@@ -164,6 +164,15 @@ class Api:
         """The detail of a dossier the user may see (asserting 200)."""
         return ok(self.get(f"/dossiers/{code}", user))
 
+    def key(self, code: str) -> str:
+        """The dossier's access key (mã tra cứu), as its agency's officer sees it."""
+        key: str = self.dossier(code)["access_key"]
+        return key
+
+    def track(self, code: str, key: str | None = None) -> Response:
+        """Anonymous public tracking with the access key (the dossier's own when not given)."""
+        return self.get(f"/track/{code}", k=key if key is not None else self.key(code))
+
     def receive(self, code: str, user: str = OFFICER, body: dict[str, Any] | None = None) -> Response:
         """Officer's reception decision (accept by default)."""
         return self.post(f"/dossiers/{code}/receive", user, body or ACCEPT)

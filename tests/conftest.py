@@ -34,6 +34,8 @@ MONDAY_0900 = datetime.fromisoformat("2026-03-02T09:00:00+07:00")
 
 # Tables a test may fill, children first (agencies, procedures and the calendar stay between tests).
 VOLATILE = (
+    "idempotency_record",
+    "rate_limit",
     "draft",
     "dossier_upload",
     "resident_lookup",

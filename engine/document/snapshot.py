@@ -57,6 +57,7 @@ def dossier_view(dossier: DossierRow) -> dict[str, Any]:
     """The dossier's code, channel and times."""
     return {
         "code": dossier.code,
+        "access_key": dossier.access_key,
         "channel": dossier.channel,
         "channel_label": CHANNELS.get(dossier.channel, dossier.channel),
         "filed_at": local_iso(dossier.filed_at),

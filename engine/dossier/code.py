@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hmac
 import re
+import secrets
 from datetime import date, datetime
 
 from engine.clock import to_local
@@ -34,3 +36,25 @@ def is_dossier_code(value: str) -> bool:
     """True when the text has the shape of a dossier code."""
     match = DOSSIER_CODE.fullmatch(value)
     return match is not None and is_agency_id(match["agency"])
+
+
+# Crockford-like: no 0/O, 1/I/L, U; upper case, so a key read aloud or typed from paper survives.
+ACCESS_KEY_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+ACCESS_KEY_LENGTH = 10  # 30**10 ≈ 5.9e14: guessing one dossier's key is hopeless at any rate we allow
+
+
+def new_access_key() -> str:
+    """A random access key (mã tra cứu), printed on the receipt beside the code; public lookups need both."""
+    return "".join(secrets.choice(ACCESS_KEY_ALPHABET) for _ in range(ACCESS_KEY_LENGTH))
+
+
+def normalise_access_key(value: str) -> str:
+    """The key as typed: case, spaces and dashes do not matter."""
+    return value.strip().upper().replace(" ", "").replace("-", "")[:32]
+
+
+def access_key_matches(expected: str | None, given: str | None) -> bool:
+    """Constant-time comparison; a dossier without a key (never after 0010) matches nothing."""
+    if not expected or not given:
+        return False
+    return hmac.compare_digest(expected.encode(), normalise_access_key(given).encode())

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Integer, LargeBinary, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
+from engine.dossier.code import new_access_key
 from engine.store.types import UTCDateTime
 
 
@@ -76,6 +77,8 @@ class DossierRow(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(unique=True, max_length=60)
+    # Mã tra cứu: the random key the public lookup needs beside the (sequential, guessable) code.
+    access_key: str = Field(default_factory=new_access_key, max_length=16)
     procedure_code: str = Field(index=True)
     procedure_version_id: int = Field(foreign_key="procedure_version.id")
     agency_code: str = Field(foreign_key="agency.code")
@@ -555,3 +558,33 @@ class DraftRow(SQLModel, table=True):
     last_step: str | None = Field(default=None, max_length=40)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class IdempotencyRow(SQLModel, table=True):
+    """The first answer to a state-changing request sent with an `Idempotency-Key`, per actor and key.
+
+    Written in the same transaction as the change it answers, so a retry after a lost response (even after a
+    crash right after commit) finds it; pruned by the worker once `expires_at` has passed.
+    """
+
+    __tablename__ = "idempotency_record"
+    __table_args__ = (UniqueConstraint("actor", "key", name="uq_idempotency_actor_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    actor: str = Field(max_length=255)
+    key: str = Field(max_length=100)
+    request_hash: str = Field(max_length=64)
+    status_code: int
+    response: Any = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class RateLimitRow(SQLModel, table=True):
+    """A fixed-window counter per bucket (anonymous tracking per client address), shared by all processes."""
+
+    __tablename__ = "rate_limit"
+
+    bucket: str = Field(primary_key=True, max_length=120)
+    window_start: datetime = Field(sa_type=UTCDateTime)
+    count: int = 0

@@ -11,9 +11,9 @@ from engine.actor import Actor, Role
 from engine.calendar import DeadlineUnit, Due, WorkingCalendar
 from engine.catalog import current_version, current_versions, definition_of
 from engine.clock import to_local
+from engine.dossier.code import access_key_matches
 from engine.dossier.status import OPEN, Status
 from engine.dossier.timeliness import OpenState, Timeliness, judge_open
-from engine.errors import NotFound
 from engine.procedure import ProcedureDefinition
 from engine.services import Services
 from engine.store.db import UnitOfWork
@@ -27,7 +27,7 @@ from engine.store.models import (
     StatusChangeRow,
     WorkTaskRow,
 )
-from engine.usecases.access import load_for, owned_by
+from engine.usecases.access import can_see, load_for, not_found, owned_by
 from engine.usecases.calendars import calendar_for
 from engine.usecases.documents import document_view, dossier_documents
 from engine.usecases.verification import verification_view
@@ -214,6 +214,7 @@ def dossier_detail(services: Services, uow: UnitOfWork, actor: Actor, code: str)
     tasks = uow.session.exec(select(WorkTaskRow).where(WorkTaskRow.dossier_id == dossier.id)).all()
     return {
         "code": dossier.code,
+        "access_key": dossier.access_key,  # mã tra cứu: what the public lookup needs beside the code
         "procedure": {"code": definition.code, "name": definition.name, "version": version.version},
         "agency": {"code": dossier.agency_code, "name": agency.name if agency else None},
         "channel": dossier.channel,
@@ -269,13 +270,19 @@ def visible_dossiers(
     return list(uow.session.exec(query).all())
 
 
-def track(uow: UnitOfWork, code: str) -> dict[str, Any]:
-    """Public, minimal status for the receipt's QR: no personal data."""
+def track(uow: UnitOfWork, code: str, key: str | None, actor: Actor | None = None) -> dict[str, Any]:
+    """Public, minimal status for the receipt's QR: no personal data.
+
+    The code is sequential (guessable), so it takes the access key printed beside it, or a signed-in actor
+    who may see the dossier (its owner, its agency's staff). A wrong or missing key is answered exactly as an
+    unknown code: nothing tells a probe which codes exist.
+    """
     dossier = uow.session.exec(select(DossierRow).where(DossierRow.code == code)).first()
-    if dossier is None:
-        raise NotFound(
-            f"Không tìm thấy hồ sơ «{code}».", f"Dossier '{code}' was not found.", code="DossierNotFound"
-        )
+    allowed = dossier is not None and (
+        access_key_matches(dossier.access_key, key) or (actor is not None and can_see(actor, dossier))
+    )
+    if dossier is None or not allowed:
+        raise not_found(code)
     version = uow.session.get(ProcedureVersionRow, dossier.procedure_version_id)
     agency = uow.session.get(AgencyRow, dossier.agency_code)
     return {

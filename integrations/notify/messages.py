@@ -70,7 +70,7 @@ def _macro(payload: Mapping[str, Any], part: str, *args: Any) -> str:
 
 def word(payload: Mapping[str, Any], public_url: str) -> Worded:
     """The e-mail's words (the SMS is worded by `sms_text` alone)."""
-    track = tracking_url(public_url, str(payload["dossier"]))
+    track = tracking_url(public_url, str(payload["dossier"]), payload.get("access_key"))
     body = _macro(payload, "body", track)
     return Worded(
         subject=_macro(payload, "subject"),
@@ -80,9 +80,10 @@ def word(payload: Mapping[str, Any], public_url: str) -> Worded:
     )
 
 
-def tracking_url(public_url: str, code: str) -> str:
-    """The public tracking page of a dossier (no personal data there)."""
-    return f"{public_url.rstrip('/')}/tra-cuu?ma={quote(code)}"
+def tracking_url(public_url: str, code: str, access_key: str | None = None) -> str:
+    """The public tracking page of a dossier (no personal data there), with its access key when known."""
+    key = f"&k={quote(access_key)}" if access_key else ""
+    return f"{public_url.rstrip('/')}/tra-cuu?ma={quote(code)}{key}"
 
 
 def email_message(payload: Mapping[str, Any], *, sender: str, public_url: str) -> EmailMessage:
@@ -121,7 +122,9 @@ def message_id(payload: Mapping[str, Any]) -> str:
 
 def sms_text(payload: Mapping[str, Any], *, public_url: str, ascii_only: bool) -> str:
     """The SMS text, unaccented when the gateway bills diacritics extra."""
-    text = _macro(payload, "sms", tracking_url(public_url, str(payload["dossier"])))
+    text = _macro(
+        payload, "sms", tracking_url(public_url, str(payload["dossier"]), payload.get("access_key"))
+    )
     return unaccent(text) if ascii_only else text
 
 

@@ -100,9 +100,10 @@ class WeasyRenderer:
         self._css: Any = None
         self._fonts: Any = None
 
-    def tracking_url(self, code: str) -> str:
-        """The public tracking page of a dossier (the receipt's QR)."""
-        return f"{self.public_url}/tra-cuu?{urlencode({'ma': code})}"
+    def tracking_url(self, code: str, access_key: str | None = None) -> str:
+        """The public tracking page of a dossier (the receipt's QR): code and access key, one scan."""
+        query = {"ma": code, "k": access_key} if access_key else {"ma": code}
+        return f"{self.public_url}/tra-cuu?{urlencode(query)}"
 
     def verify_url(self, code: str, content_hash: str) -> str:
         """The public verification page of a document (the QR of results and stop notices)."""
@@ -115,7 +116,7 @@ class WeasyRenderer:
         context["verify_page"] = f"{self.public_url}/xac-minh"
         dossier = source.data.get("dossier")
         if isinstance(dossier, dict):
-            context["tracking_url"] = self.tracking_url(dossier["code"])
+            context["tracking_url"] = self.tracking_url(dossier["code"], dossier.get("access_key"))
             context["verify_url"] = self.verify_url(dossier["code"], source.content_hash)
         return self.env.get_template(source.template).render(context)
 

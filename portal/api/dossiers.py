@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine.store.models import DossierRow
 from engine.usecases import dossiers as uc
 from engine.usecases import residents
-from engine.usecases.queries import dossier_detail, iso, status_view, track, visible_dossiers
+from engine.usecases.queries import dossier_detail, iso, status_view, visible_dossiers
 from portal.api.deps import ContainerDep
+from portal.api.idempotency import IdempotencyKey, Recorder, idempotent
 from portal.api.params import BeforeId, Limit, StatusCode
-from portal.auth import CurrentActor
+from portal.auth import CurrentActor, current_actor
+from portal.sessions import session_actor
+from portal.tracking import public_status
 
 router = APIRouter(tags=["dossiers"])
 
@@ -75,16 +78,31 @@ def _drop_none(model: BaseModel) -> dict[str, Any]:
 
 
 @router.post("/dossiers", status_code=201)
-def file_dossier(body: FileIn, actor: CurrentActor, c: ContainerDep) -> dict[str, Any]:
+def file_dossier(
+    body: FileIn, actor: CurrentActor, c: ContainerDep, key: IdempotencyKey = None
+) -> dict[str, Any]:
     """Nộp hồ sơ. Online → status 1; counter/postal → received at once (2 then 4).
 
     The person who files is looked up in the population database first: an unknown number, or one naming
     someone else, is refused (422); a registry that does not answer leaves the dossier filed, unverified,
-    with a verification task for the one-stop officer.
+    with a verification task for the one-stop officer. With `Idempotency-Key`, a retry files nothing more and
+    gets the first answer.
     """
     cmd = uc.FileDossier(**body.model_dump())
-    return residents.file_verified(
-        c.services, c.transaction, actor, cmd, lambda uow, d: dossier_detail(c.services, uow, actor, d.code)
+    return idempotent(
+        c,
+        actor,
+        key,
+        "POST /dossiers",
+        body,
+        201,
+        lambda record: residents.file_verified(
+            c.services,
+            c.transaction,
+            actor,
+            cmd,
+            lambda uow, d: record(uow, dossier_detail(c.services, uow, actor, d.code)),
+        ),
     )
 
 
@@ -110,39 +128,72 @@ def get_dossier(code: str, actor: CurrentActor, c: ContainerDep) -> dict[str, An
 
 
 @router.post("/dossiers/{code}/receive")
-def receive(code: str, body: ReceiveIn, actor: CurrentActor, c: ContainerDep) -> dict[str, Any]:
+def receive(
+    code: str, body: ReceiveIn, actor: CurrentActor, c: ContainerDep, key: IdempotencyKey = None
+) -> dict[str, Any]:
     """One-stop officer: accept (receipt, deadline starts), supplement (once, completely) or refuse."""
-    with c.transaction() as uow:
-        uc.receive(c.services, uow, actor, code, _drop_none(body))
-        return dossier_detail(c.services, uow, actor, code)
+
+    def work(record: Recorder) -> Any:
+        with c.transaction() as uow:
+            uc.receive(c.services, uow, actor, code, _drop_none(body))
+            return record(uow, dossier_detail(c.services, uow, actor, code))
+
+    return idempotent(c, actor, key, f"POST /dossiers/{code}/receive", body, 200, work)
 
 
 @router.post("/dossiers/{code}/supplement")
-def supplement(code: str, body: SupplementIn, actor: CurrentActor, c: ContainerDep) -> dict[str, Any]:
+def supplement(
+    code: str, body: SupplementIn, actor: CurrentActor, c: ContainerDep, key: IdempotencyKey = None
+) -> dict[str, Any]:
     """Citizen supplies what was asked; the clock resumes (or restarts, per procedure)."""
-    with c.transaction() as uow:
-        uc.supplement(c.services, uow, actor, code, _drop_none(body))
-        return dossier_detail(c.services, uow, actor, code)
+
+    def work(record: Recorder) -> Any:
+        with c.transaction() as uow:
+            uc.supplement(c.services, uow, actor, code, _drop_none(body))
+            return record(uow, dossier_detail(c.services, uow, actor, code))
+
+    return idempotent(c, actor, key, f"POST /dossiers/{code}/supplement", body, 200, work)
 
 
 @router.post("/dossiers/{code}/extension")
-def extension(code: str, body: ExtensionIn, actor: CurrentActor, c: ContainerDep) -> dict[str, Any]:
+def extension(
+    code: str, body: ExtensionIn, actor: CurrentActor, c: ContainerDep, key: IdempotencyKey = None
+) -> dict[str, Any]:
     """Leader: apology with a new appointment (Mẫu 04), once, ≥ 1 working day before the due time."""
-    with c.transaction() as uow:
-        uc.extend(c.services, uow, actor, code, body.model_dump())
-        return dossier_detail(c.services, uow, actor, code)
+
+    def work(record: Recorder) -> Any:
+        with c.transaction() as uow:
+            uc.extend(c.services, uow, actor, code, body.model_dump())
+            return record(uow, dossier_detail(c.services, uow, actor, code))
+
+    return idempotent(c, actor, key, f"POST /dossiers/{code}/extension", body, 200, work)
 
 
 @router.post("/dossiers/{code}/withdraw")
-def withdraw(code: str, body: WithdrawIn, actor: CurrentActor, c: ContainerDep) -> dict[str, Any]:
+def withdraw(
+    code: str, body: WithdrawIn, actor: CurrentActor, c: ContainerDep, key: IdempotencyKey = None
+) -> dict[str, Any]:
     """Citizen withdraws before a result exists."""
-    with c.transaction() as uow:
-        uc.withdraw(c.services, uow, actor, code, body.model_dump())
-        return dossier_detail(c.services, uow, actor, code)
+
+    def work(record: Recorder) -> Any:
+        with c.transaction() as uow:
+            uc.withdraw(c.services, uow, actor, code, body.model_dump())
+            return record(uow, dossier_detail(c.services, uow, actor, code))
+
+    return idempotent(c, actor, key, f"POST /dossiers/{code}/withdraw", body, 200, work)
 
 
 @router.get("/track/{code}")
-def public_track(code: str, c: ContainerDep) -> dict[str, Any]:
-    """Public tracking for the receipt's QR code: status and dates, no personal data."""
-    with c.transaction() as uow:
-        return track(uow, code)
+def public_track(
+    code: str,
+    request: Request,
+    c: ContainerDep,
+    k: Annotated[str | None, Query(max_length=32, description="Mã tra cứu in cạnh mã hồ sơ")] = None,
+) -> dict[str, Any]:
+    """Public tracking for the receipt's QR code: status and dates, no personal data.
+
+    Needs the access key `k` printed beside the code (a wrong or missing key is a 404 like an unknown code),
+    unless the caller is signed in and may see the dossier. Anonymous calls are limited per client (429).
+    """
+    actor = current_actor(request) if request.headers.get("authorization") else session_actor(request)
+    return public_status(c, request, code, k, actor)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from engine.usecases import ioc as uc
 from portal.api.deps import ContainerDep
+from portal.api.idempotency import IdempotencyKey, Recorder, idempotent
 from portal.api.params import Cursor
 from portal.auth import CurrentActor
 
@@ -34,10 +35,22 @@ def events(
 
 
 @router.post("/ioc/events/{event_id}/ack")
-def ack(event_id: str, actor: CurrentActor, c: ContainerDep, body: AckIn | None = None) -> dict[str, Any]:
-    """Acknowledge an event (who, when, note); a second acknowledgement is a 409."""
-    with c.transaction() as uow:
-        return uc.acknowledge(uow, actor, event_id, body.note if body else None, c.services.clock.now())
+def ack(
+    event_id: str,
+    actor: CurrentActor,
+    c: ContainerDep,
+    body: AckIn | None = None,
+    key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """Acknowledge an event (who, when, note); a second acknowledgement is a 409 (a retry with the same
+    `Idempotency-Key` gets the first answer)."""
+
+    def work(record: Recorder) -> Any:
+        with c.transaction() as uow:
+            note = body.note if body else None
+            return record(uow, uc.acknowledge(uow, actor, event_id, note, c.services.clock.now()))
+
+    return idempotent(c, actor, key, f"POST /ioc/events/{event_id}/ack", body, 200, work)
 
 
 @router.get("/ioc/summary")

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from engine.usecases import residents as uc
 from engine.usecases.queries import dossier_detail
 from portal.api.deps import ContainerDep
+from portal.api.idempotency import IdempotencyKey, Recorder, idempotent
 from portal.api.params import BeforeId, Limit
 from portal.auth import CurrentActor
 
@@ -41,16 +42,22 @@ def prefill(body: PrefillIn, actor: CurrentActor, c: ContainerDep) -> dict[str, 
 
 
 @router.post("/dossiers/{code}/verify")
-def verify(code: str, body: VerifyIn, actor: CurrentActor, c: ContainerDep) -> dict[str, Any]:
+def verify(
+    code: str, body: VerifyIn, actor: CurrentActor, c: ContainerDep, key: IdempotencyKey = None
+) -> dict[str, Any]:
     """One-stop officer: look the applicant up again, or record that the original ID card was checked."""
-    return uc.verify_dossier(
-        c.services,
-        c.transaction,
-        actor,
-        code,
-        body.model_dump(exclude_none=True),
-        view=lambda uow, d: dossier_detail(c.services, uow, actor, d.code),
-    )
+
+    def work(record: Recorder) -> Any:
+        return uc.verify_dossier(
+            c.services,
+            c.transaction,
+            actor,
+            code,
+            body.model_dump(exclude_none=True),
+            view=lambda uow, d: record(uow, dossier_detail(c.services, uow, actor, d.code)),
+        )
+
+    return idempotent(c, actor, key, f"POST /dossiers/{code}/verify", body, 200, work)
 
 
 @router.get("/residents/lookups")

@@ -11,6 +11,7 @@ from engine.usecases import residents
 from engine.usecases import tasks as uc
 from engine.usecases.queries import dossier_detail, iso, status_view
 from portal.api.deps import ContainerDep
+from portal.api.idempotency import IdempotencyKey, Recorder, idempotent
 from portal.api.params import Limit, Moment, moment
 from portal.auth import CurrentActor
 
@@ -57,32 +58,43 @@ def list_tasks(
 
 
 @router.post("/tasks/{task_id}/claim")
-def claim(task_id: str, actor: CurrentActor, c: ContainerDep) -> dict[str, Any]:
+def claim(task_id: str, actor: CurrentActor, c: ContainerDep, key: IdempotencyKey = None) -> dict[str, Any]:
     """Take the task; someone else's claim is a 409."""
-    with c.transaction() as uow:
-        task = uc.claim(c.services, uow, actor, task_id)
-        return {"id": task.id, "assignee": task.assignee_name, "claimed_at": iso(task.claimed_at)}
+
+    def work(record: Recorder) -> Any:
+        with c.transaction() as uow:
+            task = uc.claim(c.services, uow, actor, task_id)
+            answer = {"id": task.id, "assignee": task.assignee_name, "claimed_at": iso(task.claimed_at)}
+            return record(uow, answer)
+
+    return idempotent(c, actor, key, f"POST /tasks/{task_id}/claim", None, 200, work)
 
 
 @router.post("/tasks/{task_id}/complete")
-def complete(task_id: str, body: CompleteIn, actor: CurrentActor, c: ContainerDep) -> dict[str, Any]:
+def complete(
+    task_id: str, body: CompleteIn, actor: CurrentActor, c: ContainerDep, key: IdempotencyKey = None
+) -> dict[str, Any]:
     """Complete the task with its form data; returns the dossier as it now stands.
 
     A verification task (`step: verification`) takes `{"method": "registry" | "in_person", "note"}`, as
     `POST /dossiers/{code}/verify` does.
     """
-    with c.transaction() as uow:
-        code = residents.verification_task_dossier(uow, actor, task_id)
-    if code is not None:
-        return residents.verify_dossier(
-            c.services,
-            c.transaction,
-            actor,
-            code,
-            body.data,
-            view=lambda uow, d: dossier_detail(c.services, uow, actor, d.code),
-            task_id=task_id,
-        )
-    with c.transaction() as uow:
-        dossier = uc.complete(c.services, uow, actor, task_id, body.data)
-        return dossier_detail(c.services, uow, actor, dossier.code)
+
+    def work(record: Recorder) -> Any:
+        with c.transaction() as uow:
+            code = residents.verification_task_dossier(uow, actor, task_id)
+        if code is not None:
+            return residents.verify_dossier(
+                c.services,
+                c.transaction,
+                actor,
+                code,
+                body.data,
+                view=lambda uow, d: record(uow, dossier_detail(c.services, uow, actor, d.code)),
+                task_id=task_id,
+            )
+        with c.transaction() as uow:
+            dossier = uc.complete(c.services, uow, actor, task_id, body.data)
+            return record(uow, dossier_detail(c.services, uow, actor, dossier.code))
+
+    return idempotent(c, actor, key, f"POST /tasks/{task_id}/complete", body, 200, work)

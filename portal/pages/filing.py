@@ -9,8 +9,10 @@ render; everything works without JavaScript.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import segno
 from fastapi import APIRouter, Depends, Request
@@ -22,12 +24,13 @@ from engine.actor import Actor, Role
 from engine.catalog import current_version, definition_of
 from engine.errors import Conflict, FieldError, InvalidInput, NotFound
 from engine.store.db import UnitOfWork
-from engine.store.models import DraftRow
+from engine.store.models import DossierRow, DraftRow
 from engine.upload import UploadTooLarge
 from engine.usecases import drafts, supplements, uploads
 from engine.usecases.queries import dossier_detail, procedure_view
 from portal import eform
 from portal.api.deps import ContainerDep
+from portal.api.idempotency import Recorder, idempotent
 from portal.i18n import gettext as _
 from portal.web import MAX_FORM_FILES, CsrfForm, FormErrors, field_id, render, require, vn_datetime
 from portal.wiring import Container
@@ -424,6 +427,8 @@ def _check_context(
         links.append({"href": href, "error": error})
     agencies = {a.code: a.name for a in drafts.receiving_agencies(uow)}
     return {
+        # A fresh key per rendering of the page: its submits are one filing (portal/api/idempotency.py).
+        "idempotency_key": secrets.token_urlsafe(18),
         **_papers_context(c, uow, actor, filing),
         "sections": sections,
         "rows": rows,
@@ -445,20 +450,38 @@ def check(request: Request, code: str, draft_id: str, c: ContainerDep, actor: Ci
 
 @router.post("/thu-tuc/{code}/nop/{draft_id}/kiem-tra", response_class=HTMLResponse)
 def file(
-    request: Request, code: str, draft_id: str, c: ContainerDep, actor: Citizen, _form: CsrfForm
+    request: Request, code: str, draft_id: str, c: ContainerDep, actor: Citizen, form: CsrfForm
 ) -> Response:
-    """Nộp hồ sơ: file the draft (deleted in the same transaction); then the confirmation page."""
-    with c.transaction() as uow:
-        Filing(c, uow, actor, code, draft_id)  # this procedure's draft, the citizen's own
-    try:
-        dossier_code = drafts.file_draft(c.services, c.transaction, actor, draft_id, lambda _uow, d: d.code)
-    except InvalidInput as exc:
-        errors = FormErrors(dict(exc.fields), exc.message, exc.message_en)
+    """Nộp hồ sơ: file the draft (deleted in the same transaction); then the confirmation page.
+
+    The check page carries an idempotency key: a second submit of the same page (double click, a retry after
+    a lost answer) lands on the same confirmation instead of "draft not found".
+    """
+    key = _text(form, "idempotency_key")[:100] or None
+
+    def work(record: Recorder) -> Response:
         with c.transaction() as uow:
-            filing = Filing(c, uow, actor, code, draft_id)
-            context = _check_context(c, uow, actor, filing, errors)
-        return render(request, "filing/check.html", context, status_code=422)
-    return see_other(f"/thu-tuc/{code}/nop/da-nop/{dossier_code}")
+            Filing(c, uow, actor, code, draft_id)  # this procedure's draft, the citizen's own
+
+        def filed_code(uow: UnitOfWork, dossier: DossierRow) -> str:
+            record(uow, {"location": f"/thu-tuc/{code}/nop/da-nop/{dossier.code}"})
+            return dossier.code
+
+        try:
+            dossier_code = drafts.file_draft(c.services, c.transaction, actor, draft_id, filed_code)
+        except InvalidInput as exc:
+            errors = FormErrors(dict(exc.fields), exc.message, exc.message_en)
+            with c.transaction() as uow:
+                filing = Filing(c, uow, actor, code, draft_id)
+                context = _check_context(c, uow, actor, filing, errors)
+            return render(request, "filing/check.html", context, status_code=422)
+        return see_other(f"/thu-tuc/{code}/nop/da-nop/{dossier_code}")
+
+    scope = f"POST /thu-tuc/{code}/nop/{draft_id}/kiem-tra"
+    response: Response = idempotent(
+        c, actor, key, scope, None, 303, work, replay_as=lambda first: see_other(first.body["location"])
+    )
+    return response
 
 
 @router.post("/thu-tuc/{code}/nop/{draft_id}/xoa", response_class=HTMLResponse)
@@ -472,9 +495,14 @@ def discard(code: str, draft_id: str, c: ContainerDep, actor: Citizen, _form: Cs
 # --- confirmation --------------------------------------------------------------------------------------
 
 
-def tracking_qr(public_url: str, dossier_code: str) -> Markup:
-    """The tracking QR as inline SVG, pointing at the public /tra-cuu page of the dossier."""
-    url = f"{public_url.rstrip('/')}/tra-cuu?ma={dossier_code}"
+def track_path(dossier_code: str, access_key: str) -> str:
+    """The public tracking page of a dossier with its access key (what the receipt's QR also carries)."""
+    return f"/tra-cuu?{urlencode({'ma': dossier_code, 'k': access_key})}"
+
+
+def tracking_qr(public_url: str, dossier_code: str, access_key: str) -> Markup:
+    """The tracking QR as inline SVG, pointing at the public /tra-cuu page of the dossier with its key."""
+    url = f"{public_url.rstrip('/')}{track_path(dossier_code, access_key)}"
     qr = segno.make(url, error="m")
     svg = qr.svg_inline(
         scale=4, title=_("Mã QR tra cứu hồ sơ %(code)s", code=dossier_code), svgclass="motcua-qr"
@@ -491,8 +519,8 @@ def filed(request: Request, code: str, dossier_code: str, c: ContainerDep, actor
     context = {
         "detail": detail,
         "procedure": procedure,
-        "qr": tracking_qr(c.settings.public_url, detail["code"]),
-        "track_url": f"/tra-cuu?ma={detail['code']}",
+        "qr": tracking_qr(c.settings.public_url, detail["code"], detail["access_key"]),
+        "track_url": track_path(detail["code"], detail["access_key"]),
     }
     return render(request, "filing/filed.html", context)
 

@@ -7,14 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from engine.dossier.code import is_dossier_code
+from engine.dossier.code import is_dossier_code, normalise_access_key
 from engine.errors import FieldError, InvalidInput, NotFound
 from engine.usecases.catalogue import CatalogueQuery, most_used, procedure_page, search_catalogue
-from engine.usecases.queries import track
 from portal.api.deps import ContainerDep
 from portal.api.documents import verification
 from portal.i18n import current_locale
-from portal.web import FormErrors, environment, render
+from portal.tracking import public_status
+from portal.web import FormErrors, environment, page_actor, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -65,10 +65,15 @@ def procedure_detail(code: str, request: Request, c: ContainerDep) -> HTMLRespon
 
 
 @router.get("/tra-cuu", response_class=HTMLResponse)
-def tracking(request: Request, c: ContainerDep, ma: str | None = None) -> HTMLResponse:
-    """Public tracking by dossier code (the receipt's QR points here): no personal data."""
+def tracking(request: Request, c: ContainerDep, ma: str | None = None, k: str | None = None) -> HTMLResponse:
+    """Public tracking by dossier code and access key (the receipt's QR carries both): no personal data.
+
+    Signed in, the dossier's owner and its agency's staff need no key. A wrong or missing key is answered as
+    an unknown code; anonymous lookups are rate-limited per client address (429 page past the limit).
+    """
     result, error, status = None, None, 200
     code = (ma or "").strip().upper()[:60]
+    key = normalise_access_key(k or "")
     if code and not is_dossier_code(code):
         error, status = (
             FormErrors.one(
@@ -80,12 +85,21 @@ def tracking(request: Request, c: ContainerDep, ma: str | None = None) -> HTMLRe
         )
     elif code:
         try:
-            with c.transaction() as uow:
-                result = track(uow, code)
-        except NotFound as exc:
-            error, status = FormErrors.one("ma", exc.message, exc.message_en), 404
+            result = public_status(c, request, code, key or None, page_actor(request))
+        except NotFound:
+            error, status = (
+                FormErrors.one(
+                    "k",
+                    "Không tìm thấy hồ sơ với mã hồ sơ và mã tra cứu này; hãy kiểm tra lại giấy tiếp nhận.",
+                    "No dossier matches this code and access key; check the receipt.",
+                ),
+                404,
+            )
     return render(
-        request, "public/track.html", {"code": code, "result": result, "error": error}, status_code=status
+        request,
+        "public/track.html",
+        {"code": code, "key": key, "result": result, "error": error},
+        status_code=status,
     )
 
 

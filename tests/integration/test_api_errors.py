@@ -227,4 +227,4 @@ class TestBadActionsChangeNothing:
 
         assert fields_of(error(response, 422)) == {"force": "Trường này không được phép."}
         assert row_counts(container) == rows
-        assert ok(api.get(f"/track/{code}"))["current_step"] == "Thẩm định hồ sơ"
+        assert ok(api.track(code))["current_step"] == "Thẩm định hồ sơ"

@@ -63,7 +63,7 @@ class TestLeaderExtends:
         ok(extend(api, code))
 
         assert api.dossier(code, AN)["deadline"]["due_at"] == "2026-03-16T16:00:00+07:00"
-        assert ok(api.get(f"/track/{code}"))["due_at"] == "2026-03-16T16:00:00+07:00"
+        assert ok(api.track(code))["due_at"] == "2026-03-16T16:00:00+07:00"
 
     def test_exactly_one_working_day_before_the_due_time_is_still_in_time(self, api: Api) -> None:
         code = api.received()

@@ -155,7 +155,7 @@ class TestPublicTracking:
     def test_anyone_tracks_a_dossier_by_code_without_personal_data(self, api: Api) -> None:
         code = api.received(at="2026-03-02T09:30")
 
-        response = api.get(f"/track/{code}")
+        response = api.track(code)
 
         tracked = ok(response)
         assert tracked["code"] == code

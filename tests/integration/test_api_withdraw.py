@@ -58,7 +58,7 @@ class TestCitizenWithdraws:
 
         assert statuses(detail) == [1, 7]
         assert detail["tasks"] == []
-        assert ok(api.get(f"/track/{code}"))["status"]["code"] == 7
+        assert ok(api.track(code))["status"]["code"] == 7
 
 
 class TestWithdrawRefused:

@@ -124,8 +124,9 @@ class TestReceipt:
 
         [url] = pdf_tools.qr_codes(pdf_of(api, code, "mau-01"))
 
-        assert url == f"{PUBLIC}/tra-cuu?ma={code}"
-        page = api.client.get(urlsplit(url).path + "?" + urlsplit(url).query)
+        assert url == f"{PUBLIC}/tra-cuu?ma={code}&k={api.key(code)}"
+        assert f"Mã tra cứu: {api.key(code)}" in pdf_tools.text(pdf_of(api, code, "mau-01"))
+        page = api.client.get(urlsplit(url).path + "?" + urlsplit(url).query)  # anonymous: one scan
         assert page.status_code == 200
         assert code in page.text
         assert "Đang xử lý" in page.text

@@ -264,6 +264,7 @@ class TestWithoutWebhook:
             "sms",
             "tally",
             "prune",
+            "prune_requests",
         ]
         [delivered] = outbox(container)
         assert (delivered.status, delivered.delivered_to) == ("delivered", "log")

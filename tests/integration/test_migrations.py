@@ -22,6 +22,8 @@ from tests.pg import PostgresServer
 
 TABLES = {
     "agency",
+    "idempotency_record",
+    "rate_limit",
     "bpmn_spec",
     "bpmn_timer",
     "calendar_exception",

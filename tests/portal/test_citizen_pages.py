@@ -239,3 +239,23 @@ def test_odd_cursors_and_ids_in_the_address_are_harmless(api: Api, browse: Brows
         page = client.get(f"/van-ban/{document_id}")
         assert page.status_code == 404, document_id
         assert page.headers["content-type"].startswith("text/html")
+
+
+def test_the_dossier_page_shows_the_access_key_and_tracking_needs_no_key_signed_in(
+    api: Api, browse: Browse, client: TestClient
+) -> None:
+    code = api.received()
+    key = api.key(code)
+    an = browse(AN)
+
+    page = an.get(f"/ho-so/{code}")
+    tracked = an.get("/tra-cuu", params={"ma": code})  # signed in as the owner: no key needed
+
+    assert page.status_code == 200, page.text
+    assert f'id="access-key">{key}<' in page.text
+    link = f"/tra-cuu?ma={code}&k={key}"
+    assert link.replace("&", "&amp;") in page.text
+    assert client.get(link).status_code == 200  # anonymous, with the key
+    assert tracked.status_code == 200
+    assert "Đang xử lý" in tracked.text
+    assert browse(BINH).get("/tra-cuu", params={"ma": code}).status_code == 404

@@ -60,6 +60,13 @@ def start(client: TestClient) -> str:
     return location
 
 
+def ok_list(response: httpx.Response) -> list[dict[str, Any]]:
+    """The JSON list of a 200 response."""
+    assert response.status_code == 200, response.text
+    body: list[dict[str, Any]] = response.json()
+    return body
+
+
 def fill_step(client: TestClient, url: str, answers: dict[str, str], **extra: str) -> httpx.Response:
     """Answer the fields shown on the step's page (as a person would), then press "Lưu và tiếp tục"."""
     page = client.get(url)
@@ -173,6 +180,41 @@ class TestTheWholeFiling:
         assert detail["form"]["child"]["date_of_birth"] == "2026-02-20"
         assert "father" not in detail["form"]
         assert detail["applicant"]["full_name"] == "Nguyễn Văn An"
+
+    def test_the_check_page_submitted_twice_files_once_and_both_land_on_the_confirmation(
+        self, browse: Browse, api: Api
+    ) -> None:
+        client = browse(AN)
+        page = client.get(f"/thu-tuc/{BIRTH}/nop")
+        started = client.post(
+            f"/thu-tuc/{BIRTH}/nop", data={"csrf": csrf_of(page), "agency": BA_DINH}, follow_redirects=False
+        )
+        form = birth_form()
+        form["declarant"] = {
+            "full_name": "Nguyễn Văn An",
+            "identity_number": "001088012345",
+            "relation_to_child": "Cha",
+            "phone": "0912345678",
+        }
+        del form["father"]
+        draft_base = fill_form(client, started.headers["location"], form).rsplit("/", 1)[0]
+        check = client.get(f"{draft_base}/kiem-tra")
+        key = re.search(r'name="idempotency_key" value="([^"]+)"', check.text)
+        assert key is not None
+        sent = {"csrf": csrf_of(check), "idempotency_key": key.group(1)}
+
+        first = client.post(f"{draft_base}/kiem-tra", data=sent, follow_redirects=False)
+        second = client.post(f"{draft_base}/kiem-tra", data=sent, follow_redirects=False)  # double click
+
+        assert first.status_code == second.status_code == 303, second.text
+        assert first.headers["location"] == second.headers["location"]
+        code = first.headers["location"].rsplit("/", 1)[1]
+        births = [d for d in ok_list(api.get("/dossiers", AN)) if d["procedure"] == BIRTH]
+        assert [d["code"] for d in births] == [code]
+        confirmation = client.get(first.headers["location"])
+        key_shown = re.search(r'id="access-key">([^<]+)<', confirmation.text)
+        assert key_shown is not None
+        assert f"/tra-cuu?ma={code}&amp;k={key_shown.group(1)}" in confirmation.text
 
     def test_a_draft_is_resumed_where_it_was_left(self, browse: Browse) -> None:
         client = browse(AN)

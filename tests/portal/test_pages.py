@@ -54,7 +54,8 @@ def test_tracking_shows_status_and_appointment_without_personal_data(
     client.post(
         f"/api/v1/dossiers/{code}/receive", json={"decision": "accept"}, headers=auth("motcua.badinh")
     )
-    page = client.get(f"/tra-cuu?ma={code}")
+    key = filed.json()["access_key"]
+    page = client.get(f"/tra-cuu?ma={code}&k={key.lower()}")  # typed by hand: case does not matter
     assert page.status_code == 200
     assert "Đang xử lý" in page.text
     assert "17:00 11/03/2026" in page.text or "09:00 11/03/2026" in page.text
