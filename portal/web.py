@@ -263,7 +263,7 @@ def localized(vietnamese: str | None, english: str | None) -> str:
     return vietnamese or english or ""
 
 
-environment.globals.update(field_id=field_id, localized=localized)
+environment.globals.update(field_id=field_id, localized=localized, current_locale=current_locale)
 
 
 def invalid(errors: FormErrors) -> InvalidInput:

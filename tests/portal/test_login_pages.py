@@ -159,3 +159,15 @@ def test_a_page_form_with_a_nul_byte_is_refused_on_its_field(browse: Browse) -> 
 
     assert refused.status_code == 422
     assert "NUL" in refused.text
+
+
+def test_errors_lead_with_the_language_of_the_page(browse: Browse) -> None:
+    client = browse()
+    vietnamese = client.get("/tra-cuu?ma=khong-hop-le").text
+    client.get("/ngon-ngu?lang=en&next=/")
+    english = client.get("/tra-cuu?ma=khong-hop-le").text
+
+    vi_msg, en_msg = "Mã hồ sơ không đúng định dạng", "The dossier code is not in the right format"
+    assert vietnamese.index(vi_msg) < vietnamese.index(en_msg)
+    assert english.index(en_msg) < english.index(vi_msg)
+    assert english.count("There is a problem") == 1
