@@ -238,12 +238,15 @@ def fill(container: Container) -> None:
                 "INSERT INTO dossier (id, code, procedure_code, procedure_version_id, agency_code, channel,"
                 " status, applicant_name, applicant, form, papers, filed_at, filed_by, received_at, due_at,"
                 " deadline_state, spec_hash, workflow_state, version, updated_at, supplements_at_reception,"
-                " supplements_in_processing)"
+                " supplements_in_processing, access_key)"
                 " VALUES (:id, :code, :proc, :vid, :agency, 'online', 4, 'Nguyễn Văn A', '{}', '{}', '[]',"
                 " '2026-03-02 02:00:00', 'x', '2026-03-02 02:00:00', :due, :state, :spec, '{}', 1,"
-                " '2026-03-02 02:00:00', 0, 0)"
+                " '2026-03-02 02:00:00', 0, 0, :key)"
             ),
-            [{**d, "proc": RESIDENCE, "vid": version_id, "spec": spec_hash} for d in dossiers],
+            [
+                {**d, "proc": RESIDENCE, "vid": version_id, "spec": spec_hash, "key": f"K{d['id']:09d}"}
+                for d in dossiers
+            ],
         )
         conn.execute(
             text(
