@@ -272,14 +272,16 @@ SEED_SQL = {
 INSERT INTO dossier (id, code, procedure_code, procedure_version_id, agency_code, channel, status,
     owner_subject, applicant_name, applicant_id_number, applicant, form, papers, filed_at, filed_by,
     received_at, due_at, original_due_at, paused_at, current_step, current_holder, supplements_at_reception,
-    supplements_in_processing, deadline_state, near_due_at, spec_hash, workflow_state, version, updated_at)
+    supplements_in_processing, deadline_state, near_due_at, spec_hash, workflow_state, version, updated_at,
+    access_key)
 SELECT {base} + s.i, {code}, t.procedure_code, t.procedure_version_id, t.agency_code, t.channel, t.status,
     CASE WHEN t.owner_subject IS NULL THEN NULL ELSE 'bench:citizen-' || CAST(s.i % 50000 AS TEXT) END,
     t.applicant_name, '0' || CAST(10000000000 + s.i AS TEXT),
     {applicant}, t.form, t.papers, m.filed_at, t.filed_by, m.received_at, m.due_at,
     m.due_at, m.paused_at, t.current_step, t.current_holder, t.supplements_at_reception,
     t.supplements_in_processing, m.deadline_state, m.near_due_at, t.spec_hash,
-    replace(replace(t.workflow_state, t.code, {code}), b.timer_iso, m.timer_iso), t.version, m.updated_at
+    replace(replace(t.workflow_state, t.code, {code}), b.timer_iso, m.timer_iso), t.version, m.updated_at,
+    'B' || CAST({base} + s.i AS TEXT)
 {joins}JOIN bench_dossier AS t ON t.id = b.template_id""",
     "work_task": """{series}
 INSERT INTO work_task (id, dossier_id, spec_name, title, lane, role, agency_code, step, form, decisions,
