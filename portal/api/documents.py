@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
+from engine.actor import Actor
 from engine.document import rendering
 from engine.dossier.code import is_dossier_code
 from engine.errors import FieldError, InvalidInput, NotFound
@@ -37,6 +38,16 @@ async def download(document_id: RowId, actor: CurrentActor, c: ContainerDep) -> 
 
     Rendering and database work run in the thread pool: the event loop never waits on WeasyPrint.
     """
+    return await pdf_response(c, actor, document_id, integrity=True)
+
+
+async def pdf_response(
+    c: Container, actor: Actor, document_id: int, *, inline: bool = False, integrity: bool = False
+) -> Response:
+    """A document's PDF for whoever may see its dossier (API and pages alike), rendered off the event loop.
+
+    `inline` opens it in the browser (to print) instead of downloading it; `integrity` adds its SHA-256.
+    """
     pdf = await run_in_threadpool(
         rendering.download,
         c.transaction,
@@ -46,16 +57,13 @@ async def download(document_id: RowId, actor: CurrentActor, c: ContainerDep) -> 
         c.services.clock,
         signer=c.document_signer(),
     )
-    return Response(
-        pdf.content,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="{pdf.filename}"',
-            "ETag": f'"{pdf.sha256}"',
-            "X-Content-SHA256": pdf.sha256,
-            "Cache-Control": "private, no-store",
-        },
-    )
+    headers = {
+        "Content-Disposition": f'{"inline" if inline else "attachment"}; filename="{pdf.filename}"',
+        "Cache-Control": "private, no-store",
+    }
+    if integrity:
+        headers |= {"ETag": f'"{pdf.sha256}"', "X-Content-SHA256": pdf.sha256}
+    return Response(pdf.content, media_type="application/pdf", headers=headers)
 
 
 @router.post("/dossiers/{code}/control-sheet")

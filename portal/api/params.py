@@ -23,6 +23,14 @@ Moment = Annotated[
 ]
 
 
+def row_id(text: str | None) -> int | None:
+    """A row id typed in a page's URL or form (a positive integer a database column holds), or None."""
+    if not text or len(text) > 10 or not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None
+
+
 def moment(value: str | None, field: str) -> datetime | None:
     """A strictly parsed ISO 8601 date-time (a number is not a date-time), or 422 on `field`."""
     if value is None:

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from engine.actor import Actor
 from engine.document import rendering
@@ -19,7 +18,8 @@ from engine.usecases.catalogue import procedure_names
 from engine.usecases.drafts import list_drafts
 from engine.usecases.overview import dossier_overview, dossier_page
 from portal.api.deps import ContainerDep
-from portal.api.params import MAX_ID
+from portal.api.documents import pdf_response
+from portal.api.params import row_id
 from portal.web import CsrfForm, FormErrors, render, require
 from portal.wiring import Container
 
@@ -77,14 +77,6 @@ def withdraw_form(code: str, request: Request, c: ContainerDep, actor: SignedIn)
     return _dossier(request, c, actor, code, template="citizen/withdraw.html", confirm=False)
 
 
-def row_id(text: str) -> int | None:
-    """A row id from a URL (a positive integer a database column holds), or None."""
-    if not (0 < len(text) <= 10 and text.isascii() and text.isdigit()):
-        return None
-    number = int(text)
-    return number if 0 < number <= MAX_ID else None
-
-
 def _version(form: CsrfForm) -> int | None:
     raw = form.get("version")
     return row_id(raw) if isinstance(raw, str) else None
@@ -134,20 +126,4 @@ async def document(document_id: str, c: ContainerDep, actor: SignedIn) -> Respon
     number = row_id(document_id)
     if number is None:
         raise rendering.not_found(0)
-    pdf = await run_in_threadpool(
-        rendering.download,
-        c.transaction,
-        actor,
-        number,
-        c.document_renderer(),
-        c.services.clock,
-        signer=c.document_signer(),
-    )
-    return Response(
-        pdf.content,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="{pdf.filename}"',
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return await pdf_response(c, actor, number)

@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from engine.actor import Actor, Role
@@ -24,7 +23,8 @@ from engine.usecases.queries import procedure_view, procedure_views
 from engine.usecases.residents import prefill_at_counter, verify_dossier
 from portal import eform
 from portal.api.deps import ContainerDep
-from portal.api.params import MAX_ID
+from portal.api.documents import pdf_response
+from portal.api.params import row_id
 from portal.i18n import N_
 from portal.i18n import gettext as _
 from portal.web import CsrfForm, FormErrors, localized, render, require
@@ -45,14 +45,6 @@ DONE_NOTICES = {
 DECISION_DONE = {"accept": "tiep-nhan", "supplement": "bo-sung", "refuse": "tu-choi"}
 
 
-def _cursor(value: str | None) -> int | None:
-    """A row id from a URL or a form (a positive integer a database column holds), or None."""
-    if not value or len(value) > 10 or not (value.isascii() and value.isdigit()):
-        return None
-    number = int(value)
-    return number if 0 < number <= MAX_ID else None
-
-
 def _choices() -> list[tuple[str, str]]:
     return [(choice, localized(*CHOICE_LABELS[choice])) for choice in CHOICES]
 
@@ -64,7 +56,7 @@ def _choices() -> list[tuple[str, str]]:
 def queue(request: Request, c: ContainerDep, actor: Officer, sau: str | None = None) -> HTMLResponse:
     """Online dossiers waiting for reception, oldest first, with what the registry check said."""
     with c.transaction() as uow:
-        page = uc.reception_queue(uow, actor, after=_cursor(sau))
+        page = uc.reception_queue(uow, actor, after=row_id(sau))
     return render(
         request,
         "counter/queue.html",
@@ -82,7 +74,7 @@ def results(
 ) -> HTMLResponse:
     """Dossiers whose result is ready (status 9), to return at the counter or online."""
     with c.transaction() as uow:
-        page = uc.results_queue(uow, actor, after=_cursor(sau))
+        page = uc.results_queue(uow, actor, after=row_id(sau))
     return render(
         request,
         "counter/results.html",
@@ -274,26 +266,10 @@ async def document(document_id: str, c: ContainerDep, actor: Officer) -> Respons
 
     Authorized as the API's download: whoever may see the dossier, here an officer of its agency.
     """
-    number = _cursor(document_id)
+    number = row_id(document_id)
     if number is None:
         raise rendering.not_found(0)
-    pdf = await run_in_threadpool(
-        rendering.download,
-        c.transaction,
-        actor,
-        number,
-        c.document_renderer(),
-        c.services.clock,
-        signer=c.document_signer(),
-    )
-    return Response(
-        pdf.content,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'inline; filename="{pdf.filename}"',
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return await pdf_response(c, actor, number, inline=True)
 
 
 # --- one dossier: reception or return -----------------------------------------------------------------
@@ -355,7 +331,7 @@ def receive(request: Request, c: ContainerDep, actor: Officer, code: str, posted
         checklist=checklist,
         refusal_reason=data.get("refusal_reason", ""),
         note=data.get("note", ""),
-        version=_cursor(data.get("version")),
+        version=row_id(data.get("version")),
     )
     try:
         with c.transaction() as uow:
