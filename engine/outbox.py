@@ -1,4 +1,5 @@
-"""Nothing leaves without an outbox (DESIGN.md §3.6): events are rows written in the change's own transaction.
+"""Nothing leaves without an outbox (docs/architecture.md, 6): events are rows written in the change's
+own transaction.
 
 `emit` queues a CloudEvents 1.0 event about a dossier in the unit of work; the row is written when that unit
 commits, in the same transaction (a unit that rolls back writes nothing). Writing at commit rather than at
@@ -39,7 +40,7 @@ CONTENT_TYPE = "application/json"
 
 
 class EventType(StrEnum):
-    """What happened to a dossier (DESIGN.md §5); the CloudEvents type is `vn.motcua.dossier.<value>`."""
+    """What happened to a dossier; its CloudEvents type is `vn.motcua.dossier.<value>`."""
 
     RECEIVED = "received"  # tiếp nhận
     NEAR_DUE = "near_due"  # sắp đến hạn

@@ -37,8 +37,8 @@ def utcnow() -> datetime:
 
 
 def set_cookie(response: Response, settings: Settings, value: str, max_age: int | None = None) -> None:
-    """The session cookie with the flags DESIGN.md §8 asks for (no max_age: kept until the browser closes;
-    the row's expiry, moved on by every refresh, decides how long the session lives)."""
+    """The session cookie with the flags of docs/architecture.md, 8 (no max_age: kept until the browser
+    closes; the row's expiry, moved on by every refresh, decides how long the session lives)."""
     response.set_cookie(
         settings.session_cookie,
         value,

@@ -1,4 +1,5 @@
-"""Background work (DESIGN.md §3.5): one cycle runs each step once; `Worker` repeats cycles until stopped.
+"""Background work (docs/architecture.md, 5): one cycle runs each step once; `Worker` repeats cycles
+until stopped.
 
 While a cycle did work the next one starts at once (the worker drains the backlog in batches); it waits the
 interval only after a cycle found nothing due. `motcua worker --processes N` adds N-1 processes running the

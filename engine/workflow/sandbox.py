@@ -1,8 +1,8 @@
 """The sandbox for BPMN scripts, gateway conditions and timer expressions.
 
-SpiffWorkflow runs model code with plain `exec`/`eval` against task data (SPIFF.md trap 5). Models may be
-uploaded by provincial administrators, so every piece of model code goes through `SandboxEnvironment`, in
-two layers:
+SpiffWorkflow runs model code with plain `exec`/`eval` against task data (docs/architecture.md, trap 5).
+Models may be uploaded by provincial administrators, so every piece of model code goes through
+`SandboxEnvironment`, in two layers:
 
 1. the restricted language (engine/workflow/restricted.py): no imports, no `global`, no names or attributes
    that reach interpreter internals, small constant exponents, capped `range()`, safe builtins and the

@@ -1,7 +1,8 @@
 """Instance-only JSON for SpiffWorkflow workflows: the spec is referenced by content hash, never embedded.
 
-The stock serializer writes the whole parsed spec into every document (SPIFF.md trap 1). Here the top-level
-workflow converter leaves out `spec` and `subprocess_specs`; on load the caller hands back the cached specs.
+The stock serializer writes the whole parsed spec into every document (docs/architecture.md, trap 1). Here
+the top-level workflow converter leaves out `spec` and `subprocess_specs`; on load the caller hands back the
+cached specs.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The SpiffWorkflow adapter: the only place that drives BPMN models (implements `WorkflowRuntime`).
 
 Specs are parsed once per content hash and cached here; instances are plain JSON documents that name their
-spec by hash. Every value crossing the boundary is deep-copied (SPIFF.md trap 2), model code runs in the
-sandbox, and every library failure leaves as a `WorkflowError`.
+spec by hash. Every value crossing the boundary is deep-copied (docs/architecture.md, trap 2), model code
+runs in the sandbox, and every library failure leaves as a `WorkflowError`.
 
 After a `WorkflowError` raised while running steps the in-memory instance is half-advanced: the caller must
 discard it and reload the last saved document (the unit of work rolls back anyway).
@@ -46,7 +46,7 @@ from engine.workflow.types import Instance, ReadyTask, SpecInfo, WaitingTimer
 
 # No DTDs, no entities, no network: uploaded BPMN is untrusted XML.
 _XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-# Ids SpiffWorkflow uses for its own control tasks (SPIFF.md trap 7).
+# Ids SpiffWorkflow uses for its own control tasks (docs/architecture.md, trap 7).
 _RESERVED_IDS = ("Start", "End", "Root")
 
 
@@ -296,7 +296,7 @@ class SpiffRuntime:
     # --- monitoring --------------------------------------------------------------------------------------
 
     def tree_depth(self, instance: Instance) -> int:
-        """Depth of the deepest task; SpiffWorkflow stops seeing tasks at 1000 (SPIFF.md trap 3)."""
+        """Depth of the deepest task (past 1000 SpiffWorkflow loses tasks: docs/architecture.md, trap 3)."""
         workflow = _workflow(instance)
         deepest, level = 0, [workflow.task_tree]
         while level:
