@@ -112,7 +112,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:
         status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
-        if status == 500:
+        if status == 500 or exc.code == "ScriptLimitExceeded":
             log.error("workflow error: %s", exc.message_en)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         if status == 503:

@@ -34,7 +34,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
-from engine.errors import WorkflowError
+from engine.errors import Unavailable, WorkflowError
 from engine.workflow.pool import ScriptFailed, ScriptLimitExceeded, ScriptPool, shared_pool
 from engine.workflow.restricted import (
     SCRIPT_FILENAME,
@@ -76,6 +76,17 @@ class WorkflowStepError(WorkflowError):
         super().__init__(message, f"Workflow step '{where}' failed: {cause}", code=code)
         self.task_spec = task_spec
         self.cause = cause
+
+
+class WorkflowStepOverBudget(WorkflowStepError, Unavailable):
+    """A step's model code ran past the time or memory the operating system allows it; nothing was changed.
+
+    Answered 503 with Retry-After, not 500: the dossier is intact and the request may succeed when the script
+    pool is less loaded; a model that is always over budget is the administrator's to fix (the log names it).
+    """
+
+    def __init__(self, task_spec: str | None, cause: str, *, cause_vi: str) -> None:
+        super().__init__(task_spec, cause, cause_vi=cause_vi, code="ScriptLimitExceeded")
 
 
 @contextmanager

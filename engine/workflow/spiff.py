@@ -38,6 +38,7 @@ from engine.workflow.sandbox import (
     SandboxEnvironment,
     SandboxScriptEngine,
     WorkflowStepError,
+    WorkflowStepOverBudget,
     check_model_code,
     step_budget,
 )
@@ -364,9 +365,7 @@ def _step_error(task_spec: str | None, exc: BaseException) -> WorkflowStepError:
             break
         inner = inner.__cause__ or inner.__context__
     if isinstance(inner, ScriptLimitExceeded):
-        return WorkflowStepError(
-            task_spec, inner.message_en, cause_vi=inner.message, code="ScriptLimitExceeded"
-        )
+        return WorkflowStepOverBudget(task_spec, inner.message_en, cause_vi=inner.message)
     return WorkflowStepError(task_spec, _cause(exc))
 
 
