@@ -246,7 +246,7 @@ class ScriptPool:
             except OSError:
                 # Died while idle (e.g. its lifetime limit): nothing was evaluated, so try another one once.
                 self._discard(worker, died=True)
-                if attempt == 2:
+                if attempt == 2 or self._closed:  # closed: killed by close() before it read the request
                     raise ScriptLimitExceeded(
                         "không gửi được tới tiến trình chạy mã lệnh", "the script worker died", "died"
                     ) from None
