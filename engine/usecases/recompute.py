@@ -592,6 +592,27 @@ def shifts_of(uow: UnitOfWork, dossier_id: int) -> list[DeadlineShiftRow]:
     )
 
 
+def moved_by(
+    uow: UnitOfWork, actor: Actor, change_id: int, *, after: int = 0, page: int = PAGE
+) -> tuple[list[Move], int | None]:
+    """The dossiers an applied change moved, in the order it moved them (keyset on the record's id)."""
+    require_admin(actor)
+    rows = uow.session.exec(
+        select(DeadlineShiftRow, DossierRow)
+        .join(DossierRow, col(DossierRow.id) == col(DeadlineShiftRow.dossier_id))
+        .where(DeadlineShiftRow.change_id == change_id, col(DeadlineShiftRow.id) > after)
+        .options(*LIGHT)
+        .order_by(col(DeadlineShiftRow.id))
+        .limit(page + 1)
+    ).all()
+    moves = [
+        Move(d.id or 0, d.code, d.agency_code, d.procedure_code, d.applicant_name, s.old_due_at, s.new_due_at)
+        for s, d in rows[:page]
+    ]
+    last = rows[page - 1][0].id if len(rows) > page else None
+    return moves, last
+
+
 def recent_changes(uow: UnitOfWork, actor: Actor, limit: int = 20) -> list[AdminChangeRow]:
     """The latest changes, newest first (the audit on the calendar page)."""
     require_admin(actor)
