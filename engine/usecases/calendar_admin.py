@@ -183,7 +183,7 @@ def _check_kind_fits(day: date, kind: ExceptionKind, problems: dict[str, FieldEr
             "A make-up working day must be a day off (Saturday, Sunday or a public holiday).",
         )
     elif kind is not ExceptionKind.MAKEUP_WORKDAY and off:
-        problems["kind"] = FieldError(
+        problems["day"] = FieldError(
             "Ngày này đã là ngày nghỉ (cuối tuần hoặc ngày lễ): không cần thêm ngày nghỉ.",
             "This date is already a day off (weekend or public holiday).",
         )

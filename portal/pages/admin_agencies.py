@@ -27,7 +27,7 @@ from engine.usecases import recompute
 from portal.api.deps import ContainerDep
 from portal.i18n import N_
 from portal.i18n import gettext as _
-from portal.web import _AGENCY_NAMES, CsrfForm, FormErrors, render, require
+from portal.web import _AGENCY_NAMES, CsrfForm, FormErrors, environment, render, require
 
 router = APIRouter(include_in_schema=False)
 
@@ -61,6 +61,14 @@ DONE_NOTICES = {
     "luu": N_("Đã lưu thông tin cơ quan."),
     "huy": N_("Đã hủy thay đổi; lịch và hồ sơ không đổi."),
 }
+
+
+def capitalize_first(text: str) -> str:
+    """«thêm ngày nghỉ bù …» (written to follow «do» in an explanation) as a heading: «Thêm ngày nghỉ bù …»."""
+    return text[:1].upper() + text[1:]
+
+
+environment.filters["capitalize_first"] = capitalize_first
 
 
 def _options(labels: dict[str, str]) -> list[tuple[str, str]]:

@@ -258,7 +258,7 @@ class TestRules:
             ({"day": "2026-02-30"}, "day"),
             ({"day": "2031-01-02"}, "day"),
             ({"kind": "FEAST"}, "kind"),
-            ({"day": "2026-03-07"}, "kind"),  # a Saturday is already a day off
+            ({"day": "2026-03-07"}, "day"),  # a Saturday is already a day off
             ({"kind": "MAKEUP_WORKDAY"}, "kind"),  # Tuesday is already a working day
             ({"name": "x"}, "name"),
             ({"source": ""}, "source"),

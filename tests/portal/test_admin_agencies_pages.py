@@ -230,7 +230,7 @@ class TestCalendar:
             ({"day": "tomorrow"}, "f-day"),
             ({"day": "10/03/2040"}, "f-day"),
             ({"kind": ""}, "f-kind"),
-            ({"day": "07/03/2026"}, "f-kind"),  # Saturday: already a day off
+            ({"day": "07/03/2026"}, "f-day"),  # Saturday: already a day off
             ({"kind": "MAKEUP_WORKDAY"}, "f-kind"),  # Tuesday: already a working day
             ({"name": ""}, "f-name"),
             ({"source": "x"}, "f-source"),
