@@ -64,7 +64,7 @@ DONE_NOTICES = {
 
 
 def capitalize_first(text: str) -> str:
-    """«thêm ngày nghỉ bù …» (written to follow «do» in an explanation) as a heading: «Thêm ngày nghỉ bù …»."""
+    """«thêm ngày nghỉ bù …» (written to follow «do» in an explanation) as a heading: «Thêm …»."""
     return text[:1].upper() + text[1:]
 
 

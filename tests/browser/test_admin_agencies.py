@@ -1,4 +1,4 @@
-"""Administrators in a real browser: agencies and the working calendar, a change previewed then applied — with axe."""
+"""Administrators in a real browser: agencies and the calendar, a change previewed then applied — with axe."""
 
 from __future__ import annotations
 
@@ -31,7 +31,9 @@ def test_the_administrator_edits_an_agency_with_field_errors(sign_in: SignIn, po
     assert "Đã lưu thông tin cơ quan" in page.inner_text("#done")
 
 
-def test_a_holiday_is_previewed_then_applied_to_the_dossiers_in_flight(sign_in: SignIn, portal: Portal) -> None:
+def test_a_holiday_is_previewed_then_applied_to_the_dossiers_in_flight(
+    sign_in: SignIn, portal: Portal
+) -> None:
     code = received_dossier(portal)
     page = sign_in(ADMIN)
     page.goto(portal.at("/quan-tri/lich?nam=2026"))
