@@ -484,11 +484,15 @@ def apply_batch(
     )
     for position, row in batch:
         report.examined += 1
+        change.cursor = position.encode()
+        # A dossier moved later by this change comes up again further on in (due_at, id) order: once, and
+        # it is recognised by its record without being replayed.
+        if row.id in already:
+            continue
         found = _replay_row(calendars, clocks, row, services.near_due_share)
-        if found is not None and _moves(row, found) and row.id not in already:
+        if found is not None and _moves(row, found):
             _shift(uow, change, row, found, clocks=clocks, now=now)
             report.moved += 1
-        change.cursor = position.encode()
     change.examined += report.examined
     change.moved += report.moved
     if len(batch) < limit:
