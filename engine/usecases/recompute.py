@@ -29,7 +29,7 @@ from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from engine import notify
-from engine.actor import Actor
+from engine.actor import Actor, Role
 from engine.calendar import CalendarException, OfficeHours, Scope, WorkingCalendar
 from engine.catalog import definition_of
 from engine.clock import LOCAL_TZ, to_local
@@ -631,3 +631,21 @@ def unfinished(uow: UnitOfWork) -> list[int]:
         select(AdminChangeRow.id).where(AdminChangeRow.state == "applying").order_by(col(AdminChangeRow.id))
     ).all()
     return [i for i in ids if i is not None]
+
+
+# The worker resumes what a request left applying (a closed browser, a restarted server), as the system.
+RESUMER = Actor(
+    subject="system", username="system", roles=frozenset({Role.ADMIN}), full_name="Hệ thống MotCua"
+)
+
+
+def resume_unfinished(
+    transaction: Callable[[], AbstractContextManager[UnitOfWork]], services: Services, *, max_batches: int = 5
+) -> int:
+    """Continue the oldest change left applying by at most `max_batches` batches; dossiers examined."""
+    with transaction() as uow:
+        pending = unfinished(uow)
+    if not pending:
+        return 0
+    report = apply(transaction, services, RESUMER, pending[0], max_batches=max_batches)
+    return report.examined

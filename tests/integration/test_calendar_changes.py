@@ -19,7 +19,9 @@ from engine.errors import Conflict, Forbidden, InvalidInput
 from engine.store.models import AdminChangeRow, AgencyRow, DossierRow, WorkTaskRow
 from engine.usecases import agencies, calendar_admin, recompute
 from engine.usecases.calendar_admin import ExceptionInput
+from integrations.notify.messages import sms_text, word
 from portal.wiring import Container
+from portal.worker import resume_calendar_changes, run_cycle
 from tests.builders import (
     BA_DINH,
     HOAN_KIEM,
@@ -153,6 +155,13 @@ class TestHolidayInsideOpenWindows:
         ]
         assert rows[0]["old_due_at"] == "2026-03-11T09:30:00+07:00"
         assert rows[0]["new_due_at"] == "2026-03-12T09:30:00+07:00"
+        worded = word(rows[0], "https://motcua.example.vn")
+        assert worded.subject == f"Thay đổi thời gian hẹn trả kết quả hồ sơ {codes['A']}"
+        assert "Hẹn cũ: 09:30 ngày 11/03/2026" in worded.paragraphs[1]
+        assert "Hẹn mới: 09:30 ngày 12/03/2026" in worded.paragraphs[1]
+        assert "Công văn 1234/LĐTBXH-CV" in worded.paragraphs[0]
+        sms = sms_text(rows[0], public_url="https://motcua.example.vn", ascii_only=False)
+        assert "sang 09:30 ngày 12/03/2026" in sms
         # The work list sorts by the new due time.
         with container.transaction() as uow:
             dossier = uow.session.exec(select(DossierRow).where(DossierRow.code == codes["A"])).one()
@@ -175,9 +184,15 @@ class TestHolidayInsideOpenWindows:
         assert (first.state, first.batches, first.examined) == ("applying", 2, 2)
         with container.transaction() as uow:
             assert recompute.unfinished(uow) == [change_id]
+        # The worker picks up what the request left (a closed browser, a restarted server).
+        examined = run_cycle(container, [("calendar_changes", resume_calendar_changes)]).done[
+            "calendar_changes"
+        ]
+        assert examined > 0
         rest = apply(container, change_id, batch=1)
         assert rest.state == "done"
-        assert first.moved + rest.moved == 3
+        with container.transaction() as uow:
+            assert recompute.unfinished(uow) == []
         assert due(api, codes["B"]) == "2026-03-16T09:30:00+07:00"
         with container.transaction() as uow:
             change = uow.session.get(AdminChangeRow, change_id)
