@@ -202,6 +202,8 @@ def candidate_query(
         where.append(col(DossierRow.due_at) >= _local_midnight(effect.days[0]))
         where.append(col(DossierRow.received_at) < _local_midnight(effect.days[-1] + timedelta(days=1)))
     if after is not None and index == after.unit:
+        # The plain bound lets the index start at the cursor; the OR breaks ties on id.
+        where.append(col(DossierRow.due_at) >= after.due_at)
         where.append(
             or_(
                 col(DossierRow.due_at) > after.due_at,

@@ -323,6 +323,7 @@ class TestCandidatesUseIndexes:
                 if container.engine.dialect.name == "sqlite":
                     plan = " ".join(str(r[-1]) for r in conn.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
                     assert f"SEARCH dossier USING INDEX {index}" in plan, plan
+                    assert "USE TEMP B-TREE" not in plan, plan
                 else:
                     # A tiny table is cheaper to read whole: the point is that the index answers the query.
                     conn.execute(text("SET enable_seqscan = off"))
@@ -331,7 +332,7 @@ class TestCandidatesUseIndexes:
                     assert f"Index Scan using {index}" in plan or f"Index Only Scan using {index}" in plan, (
                         plan
                     )
-                    assert "Sort" not in plan.split("->")[0] or "Limit" in plan
+                    assert "Sort Key" not in plan, plan  # read in index order: the page stops after its rows
 
 
 def _outbox_payloads(container: Container) -> list[dict[str, Any]]:
