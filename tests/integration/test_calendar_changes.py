@@ -23,10 +23,15 @@ from integrations.notify.messages import sms_text, word
 from portal.wiring import Container
 from portal.worker import resume_calendar_changes, run_cycle
 from tests.builders import (
+    AN,
+    ASK_SUPPLEMENT,
     BA_DINH,
     HOAN_KIEM,
+    LEADER,
     OFFICER,
     OFFICER_HK,
+    SPECIALIST,
+    SUPPLY,
     Api,
     birth_filing,
     notices,
@@ -227,6 +232,48 @@ class TestHolidayInsideOpenWindows:
 
         assert {m.code for m in first.moves + second.moves} == {codes["A"], codes["B"], codes["D"]}
         assert len(second.moves) == 1
+
+
+class TestPausesAndExtensions:
+    def test_a_resumed_clock_is_replayed_a_paused_one_and_an_apology_are_left_alone(
+        self, api: Api, container: Container, restore_agencies: None
+    ) -> None:
+        # Resumed: received Mon 02/03 09:30 (due Wed 11/03 09:30); paused Wed 04/03 09:30 with 40 working
+        # hours left; supplied Thu 05/03 09:30 → due Thu 12/03 09:30.
+        resumed = api.received(at="2026-03-02T09:30")
+        api.at("2026-03-04T09:30").complete_step(resumed, "appraisal", SPECIALIST, ASK_SUPPLEMENT)
+        api.at("2026-03-05T09:30")
+        ok(api.post(f"/dossiers/{resumed}/supplement", AN, SUPPLY))
+        assert due(api, resumed) == "2026-03-12T09:30:00+07:00"
+        # Paused now: the clock is counted again, under the calendar then in force, when it resumes.
+        api.at("2026-03-02T10:00")
+        paused = api.received(at="2026-03-02T10:00")
+        api.at("2026-03-05T10:00").complete_step(paused, "appraisal", SPECIALIST, ASK_SUPPLEMENT)
+        # An apology with a new appointment: the leader's fixed date.
+        api.at("2026-03-02T10:30")
+        apologised = api.received(at="2026-03-02T10:30")
+        api.at("2026-03-05T11:00")
+        ok(
+            api.post(
+                f"/dossiers/{apologised}/extension",
+                LEADER,
+                {"reason": "Cần xác minh thêm", "new_due_at": "2026-03-16T16:00"},
+            )
+        )
+        change_id = propose(container)
+
+        moves = {m.code: m.new_due_at.isoformat() for m in dry(container, change_id).moves}
+        apply(container, change_id)
+
+        assert moves == {resumed: "2026-03-13T02:30:00+00:00"}
+        assert due(api, resumed) == "2026-03-13T09:30:00+07:00"
+        deadline = api.dossier(resumed)["deadline"]
+        assert deadline["pauses"][0]["due_after"] == "2026-03-13T09:30:00+07:00"  # the pause line follows
+        assert due(api, apologised) == "2026-03-16T16:00:00+07:00"
+        # Resumed after the change, the paused dossier counts the new day off like any other.
+        api.at("2026-03-06T10:00")
+        ok(api.post(f"/dossiers/{paused}/supplement", AN, SUPPLY))
+        assert due(api, paused) > "2026-03-13"
 
 
 class TestOfficeHoursChange:
