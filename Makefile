@@ -13,7 +13,7 @@ CATALOGS := $(wildcard portal/i18n/*/LC_MESSAGES/*.po)
 PORT = 8000
 HOST = 127.0.0.1
 
-.PHONY: run test lint check-procedures bench bench-scan bench-portal bench-worker system-deps deps assets messages keycloak clean help
+.PHONY: run test lint check-procedures bench bench-scan bench-portal bench-worker bench-calendar system-deps deps assets messages keycloak clean help
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -41,6 +41,9 @@ bench-scan: system-deps deps  ## deadline-scan benchmark: 100k → 1M open dossi
 
 bench-worker: system-deps deps  ## background work vs the portal: lifecycles/s that rendering and delivery keep up with (BACKEND=pg, PROCESSES=N)
 	$(BIN)/python bench/worker.py --backend $(or $(BACKEND),sqlite) --processes $(or $(PROCESSES),2)
+
+bench-calendar: system-deps deps  ## calendar change in flight: dry run vs reading every running clock, 2k → 20k dossiers (BACKEND=pg)
+	$(BIN)/python bench/calendar_change.py --backend $(or $(BACKEND),sqlite)
 
 bench-portal: system-deps deps  ## portal pages over HTTP vs a trivial endpoint, 1 and 10 users, 1k → 10k dossiers (BACKEND=pg)
 	$(BIN)/python bench/portal.py --backend $(or $(BACKEND),sqlite)

@@ -31,6 +31,7 @@ __all__ = [
     "Scope",
     "SkippedDay",
     "WorkingCalendar",
+    "national_holiday",
 ]
 
 # A calendar that finds no working day in ten years is misconfigured; stop instead of looping forever.
@@ -238,10 +239,12 @@ class WorkingCalendar:
         office_hours: OfficeHours = DEFAULT_OFFICE_HOURS,
         province: str | None = None,
         agency: str | None = None,
+        cutoff: time | None = None,
     ) -> None:
         self.office_hours = office_hours
         self.province = province
         self.agency = agency
+        self.cutoff = cutoff  # the agency's own cut-off, for procedures that name none (due())
         self._makeup: set[date] = set()
         self._days_off: dict[date, str] = {}
         # Most specific first, so an agency's own name for a day off wins over the province's.
@@ -381,8 +384,12 @@ class WorkingCalendar:
     def due(
         self, received_at: datetime, amount: float, unit: DeadlineUnit, cutoff: time | None = None
     ) -> Due:
-        """Compute the due time of a dossier received at `received_at` (docs/domain.md §5)."""
+        """Compute the due time of a dossier received at `received_at` (docs/domain.md §5).
+
+        The procedure's cut-off wins; without one, the agency's own cut-off (if any) applies.
+        """
         unit = DeadlineUnit(unit)
+        cutoff = cutoff if cutoff is not None else self.cutoff
         if not math.isfinite(amount) or amount < 0:
             raise ValueError(f"deadline amount must be a finite number >= 0, got {amount}")
         start, reason = self.start_of_count(received_at, cutoff)
@@ -441,6 +448,11 @@ class WorkingCalendar:
         if idle >= MAX_IDLE_DAYS:
             raise ValueError(f"no working day in the {MAX_IDLE_DAYS} days before {day}: check the calendar")
         return idle + 1
+
+
+def national_holiday(day: date) -> str | None:
+    """The name of the national public holiday on this date (from the `holidays` package), or None."""
+    return _national_holidays(day.year).get(day)
 
 
 @lru_cache(maxsize=64)

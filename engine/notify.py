@@ -8,7 +8,8 @@ commit, so it carries the dossier as the change leaves it (the due time of a rec
 of an apology).
 
 When: reception (with the appointment), a supplement request (with what is missing), a refusal (with the
-reason), an apology with a new appointment (Mẫu 04), the result ready, the result returned, a withdrawal
+reason), an apology with a new appointment (Mẫu 04), an appointment moved by a calendar change (the
+working calendar or office hours), the result ready, the result returned, a withdrawal
 confirmed, and processing stopped. Where: the applicant's e-mail address and mobile number, each if given.
 """
 
@@ -40,6 +41,7 @@ class Notice(StrEnum):
     RETURNED = "returned"  # đã trả kết quả
     WITHDRAWN = "withdrawn"  # đã rút hồ sơ
     STOPPED = "stopped"  # dừng xử lý (quá hạn bổ sung)
+    DUE_MOVED = "due_moved"  # lịch làm việc thay đổi nên hẹn trả kết quả dời (engine/usecases/recompute.py)
 
 
 STATUS_NOTICES: dict[Status, Notice] = {

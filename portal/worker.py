@@ -25,7 +25,7 @@ from engine import outbox, tally, watch
 from engine.delivery import RetryPolicy, deliver_due
 from engine.document.rendering import render_pending
 from engine.outbox import Channel
-from engine.usecases import idempotency, ratelimit
+from engine.usecases import idempotency, ratelimit, recompute
 from integrations.notify.settings import SmsSettings, SmtpSettings
 from portal.wiring import Container, retry_policy
 
@@ -125,12 +125,18 @@ def render_documents(container: Container) -> int:
     )
 
 
+def resume_calendar_changes(container: Container) -> int:
+    """Continue a calendar or office-hours change left half applied (its cursor says where)."""
+    return recompute.resume_unfinished(container.transaction, container.services)
+
+
 # In order: steps that write events come before the delivery, so their events leave in the same cycle.
 STEPS: Sequence[tuple[str, Step]] = (
     ("timers", wake_timers),
     ("overdue", report_overdue),
     ("near_due", report_near_due),
     ("step_overruns", report_step_overruns),
+    ("calendar_changes", resume_calendar_changes),
     ("documents", render_documents),
     ("outbox", deliver_outbox),
     ("email", deliver_email),

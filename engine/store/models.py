@@ -26,6 +26,13 @@ class AgencyRow(SQLModel, table=True):
     has_counter: bool = True
     address: str | None = None
     phone: str | None = None
+    # The agency's own cut-off ("giờ chốt nhận hồ sơ trong ngày", HH:MM): a receipt after it counts from
+    # the next working day, for procedures that name no cut-off of their own.
+    cutoff: str | None = Field(default=None, max_length=5)
+    # The identity provider's groups (Keycloak group paths, e.g. "/agencies/ba-dinh") whose members staff it.
+    staff_groups: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
 
 
 class BpmnSpecRow(SQLModel, table=True):
@@ -73,6 +80,10 @@ class DossierRow(SQLModel, table=True):
         # The deadline scan finds the dossiers that crossed a threshold without touching the others.
         Index("ix_dossier_watch", "deadline_state", "near_due_at"),
         Index("ix_dossier_due_watch", "deadline_state", "due_at"),
+        # A calendar or office-hours change finds the running clocks it may move (usecases/recompute.py),
+        # one ordered range per (agency, level) from the changed day on, keyset on (due_at, id).
+        Index("ix_dossier_clock_due", "deadline_state", "due_at", "id"),
+        Index("ix_dossier_agency_clock_due", "agency_code", "deadline_state", "due_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -284,6 +295,52 @@ class CalendarExceptionRow(SQLModel, table=True):
     source: str
     scope: str = "national"
     scope_code: str | None = None
+
+
+class AdminChangeRow(SQLModel, table=True):
+    """An administrator's change to agencies or the calendar: what, who, when, and how far it was applied.
+
+    A change that can move due times is first a draft (its dry run lists the dossiers it moves), then applied
+    in bounded batches: `cursor` is where the last committed batch stopped, so an interrupted run resumes.
+    """
+
+    __tablename__ = "admin_change"
+    __table_args__ = (Index("ix_admin_change_state", "state", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(
+        max_length=30
+    )  # exception_add | exception_edit | exception_delete | agency_create | agency_edit
+    state: str = Field(max_length=12)  # draft | applying | done | cancelled
+    summary: str = Field(max_length=500)
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    target_id: int | None = None  # the exception row (edit, delete; add once applied)
+    agency_code: str | None = Field(default=None, max_length=35)
+    cursor: str | None = Field(default=None, max_length=120)
+    examined: int = 0
+    moved: int = 0
+    created_by: str = Field(max_length=255)
+    created_by_name: str = Field(max_length=255)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    applied_by: str | None = Field(default=None, max_length=255)
+    applied_by_name: str | None = Field(default=None, max_length=255)
+    applied_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class DeadlineShiftRow(SQLModel, table=True):
+    """A due time moved by an administrator's change, once per change: part of the deadline's explanation."""
+
+    __tablename__ = "deadline_shift"
+    __table_args__ = (UniqueConstraint("change_id", "dossier_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    change_id: int = Field(foreign_key="admin_change.id")
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    old_due_at: datetime = Field(sa_type=UTCDateTime)
+    new_due_at: datetime = Field(sa_type=UTCDateTime)
+    reason: str = Field(max_length=500)
+    at: datetime = Field(sa_type=UTCDateTime)
 
 
 class DossierSequenceRow(SQLModel, table=True):

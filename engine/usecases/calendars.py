@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import time as clock_time
 
 from sqlmodel import select
 
@@ -31,7 +32,7 @@ def load_exceptions(uow: UnitOfWork) -> tuple[CalendarException, ...]:
     now = time.monotonic()
     if cached is not None and now - cached[0] < EXCEPTIONS_TTL:
         return cached[1]
-    found = _read_exceptions(uow)
+    found = read_exceptions(uow)
     _cache[key] = (now, found)
     return found
 
@@ -41,7 +42,8 @@ def forget_exceptions() -> None:
     _cache.clear()
 
 
-def _read_exceptions(uow: UnitOfWork) -> tuple[CalendarException, ...]:
+def read_exceptions(uow: UnitOfWork) -> tuple[CalendarException, ...]:
+    """The exception table as this transaction sees it (no cache: for changes being applied)."""
     rows = uow.session.exec(select(CalendarExceptionRow)).all()
     return tuple(
         CalendarException(
@@ -71,6 +73,7 @@ def calendar_for(uow: UnitOfWork, agency_code: str | None) -> WorkingCalendar:
         office_hours=hours,
         province=agency.province_code if agency else None,
         agency=agency.code if agency else None,
+        cutoff=clock_time.fromisoformat(agency.cutoff) if agency and agency.cutoff else None,
     )
 
 

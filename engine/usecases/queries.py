@@ -20,6 +20,7 @@ from engine.store.db import UnitOfWork
 from engine.store.models import (
     AgencyRow,
     ClockPauseRow,
+    DeadlineShiftRow,
     DossierRow,
     ExtensionRow,
     HandoverRow,
@@ -90,6 +91,15 @@ def deadline_view(
             f"sang {vn(extension.new_due_at)}. Lý do: {extension.reason}. "
             "Hồ sơ vẫn được tính quá hạn so với hạn ban đầu nếu trả sau hạn đó."
         )
+    shifts = uow.session.exec(
+        select(DeadlineShiftRow)
+        .where(DeadlineShiftRow.dossier_id == dossier.id)
+        .order_by(col(DeadlineShiftRow.id))
+    ).all()
+    for shift in shifts:
+        lines.append(
+            f"Hạn giải quyết dời từ {vn(shift.old_due_at)} sang {vn(shift.new_due_at)} do {shift.reason}."
+        )
     now = services.clock.now()
     status = Status(dossier.status)
     remaining = calendar.working_time_between(now, dossier.due_at)
@@ -135,6 +145,15 @@ def deadline_view(
                     "due_after": iso(p.due_after),
                 }
                 for p in pauses
+            ],
+            "shifts": [
+                {
+                    "old_due_at": iso(s.old_due_at),
+                    "new_due_at": iso(s.new_due_at),
+                    "reason": s.reason,
+                    "at": iso(s.at),
+                }
+                for s in shifts
             ],
             "extension": None
             if extension is None

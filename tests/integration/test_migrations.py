@@ -22,6 +22,8 @@ from tests.pg import PostgresServer
 
 TABLES = {
     "agency",
+    "admin_change",
+    "deadline_shift",
     "idempotency_record",
     "rate_limit",
     "bpmn_spec",
