@@ -26,7 +26,7 @@ from engine.stats import counters
 from engine.stats.counters import Dimension, Measures, Scope
 from engine.stats.scoring import DEFAULT_CONFIG, load
 from engine.store.db import UnitOfWork
-from engine.store.models import DossierRow, OutboxEventRow, ProcedureVersionRow
+from engine.store.models import AgencyRow, DossierRow, OutboxEventRow, ProcedureVersionRow
 from engine.usecases.ioc import ALL_AGENCIES, _names, scope_of
 
 CHANNELS = ("online", "counter", "postal")
@@ -530,3 +530,45 @@ def unacknowledged(uow: UnitOfWork, actor: Actor, limit: int = 20) -> list[dict[
         }
         for r in rows
     ]
+
+
+def months_before(query: StatsQuery, count: int = 12) -> StatsQuery:
+    """The `count` months ending with the period's last month (for trends), same agencies and filters."""
+    first = counters.month_of(query.end)
+    for _ in range(count - 1):
+        first = counters.month_of(first - timedelta(days=1))
+    return replace(query, start=max(first, FIRST_DAY))
+
+
+def dashboard(uow: UnitOfWork, actor: Actor, query: StatsQuery, now: datetime) -> dict[str, Any]:
+    """Everything the supervisors' page shows: headline, per agency / procedure / month, steps, late dossiers,
+    the unacknowledged events. Counters only, plus two short pages of open dossiers and the events."""
+    return {
+        "headline": timeliness(uow, actor, query),
+        "agencies": table(uow, actor, query, "agency"),
+        "procedures": table(uow, actor, query, "procedure"),
+        "months": table(uow, actor, months_before(query), "month"),
+        "steps": steps(uow, actor, query, limit=20),
+        "overdue": dossiers(uow, actor, query, "open_overdue", now, limit=10),
+        "near_due": dossiers(uow, actor, query, "open_near_due", now, limit=10),
+        "events": unacknowledged(uow, actor, limit=10),
+    }
+
+
+def choices(uow: UnitOfWork, actor: Actor) -> dict[str, list[tuple[str, str]]]:
+    """The agencies (those the actor may read) and procedures a filter offers, as (code, name)."""
+    allowed = scope_of(actor)
+    query = select(AgencyRow.code, AgencyRow.name).order_by(col(AgencyRow.code))
+    if allowed is not ALL_AGENCIES:
+        query = query.where(col(AgencyRow.code).in_(sorted(allowed)))
+    agencies = [(c, n) for c, n in uow.session.exec(query.limit(500)).all()]
+    procedures = [
+        (c, n)
+        for c, n in uow.session.exec(
+            select(ProcedureVersionRow.code, ProcedureVersionRow.name)
+            .where(col(ProcedureVersionRow.is_current).is_(True))
+            .order_by(col(ProcedureVersionRow.code))
+            .limit(500)
+        ).all()
+    ]
+    return {"agencies": agencies, "procedures": procedures}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from portal.pages import account, citizen, counter, filing, public, work
+from portal.pages import account, citizen, counter, filing, public, supervise, work
 
 ROUTERS: tuple[APIRouter, ...] = (
     public.router,
@@ -13,4 +13,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     citizen.router,
     counter.router,
     work.router,
+    supervise.router,
 )
