@@ -60,6 +60,7 @@ VOLATILE = (
     "dossier_stat_delta",  # after `dossier`, `document` and `dossier_upload`: deleting them appends deltas
     "dossier_stat",
     "dossier_stat_month",
+    "dossier_stat_open",
     "step_stat",
 )
 

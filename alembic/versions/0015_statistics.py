@@ -9,6 +9,8 @@ Create Date: 2026-12-06 11:00:00
   triggers on `dossier`, `dossier_upload` and `document` append rows to `dossier_stat_delta`, which the
   worker folds into both (engine/stats/counters.py). Appending instead of updating a shared row: concurrent
   filings never wait on each other and never deadlock.
+- `dossier_stat_open`: the open dossiers now per agency, procedure and channel (the levels folded), so that
+  the open dossiers at the start of a period are read from the period's rows, not from the whole history.
 - `step_stat`: steps of the hand-over log finished per local day, agency and holder (early / on time / late,
   hours late), kept by a trigger on `handover`.
 - Existing dossiers and steps are counted in once, here.
@@ -303,6 +305,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("month", *KEYS),
     )
     op.create_table(
+        "dossier_stat_open",
+        *_key_columns(),
+        *(
+            sa.Column(name, sa.Integer(), server_default="0", nullable=False)
+            for name in MEASURES
+            if name.startswith("open_")
+        ),
+        sa.PrimaryKeyConstraint(*KEYS),
+    )
+    op.create_table(
         "dossier_stat_delta",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
@@ -383,6 +395,7 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
     op.drop_table("step_stat")
     op.drop_table("dossier_stat_delta")
+    op.drop_table("dossier_stat_open")
     op.drop_table("dossier_stat_month")
     op.drop_table("dossier_stat")
     with op.batch_alter_table("dossier", schema=None) as batch_op:

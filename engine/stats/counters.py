@@ -28,6 +28,7 @@ from engine.store.db import UnitOfWork
 from engine.store.models import (
     DossierStatDeltaRow,
     DossierStatMonthRow,
+    DossierStatOpenRow,
     DossierStatRow,
     StepStatRow,
 )
@@ -151,6 +152,42 @@ def sums(
     return dict(result)
 
 
+def levels_before(
+    uow: UnitOfWork, start: date, scope: Scope, *, by: Sequence[Dimension] = ()
+) -> dict[tuple[object, ...], Measures]:
+    """The open dossiers per deadline state at the end of the day before `start`, grouped by `by`.
+
+    The levels now (`dossier_stat_open` plus the deltas not folded) minus every change from `start` on: the
+    cost is the cells and the rows from `start` to today, never the history before the period.
+    """
+    keys = [k for k in by if k != "month"]
+    selects = []
+    now = table(DossierStatOpenRow)
+    selects.append(_filtered(sa.select(*(now.c[k] for k in keys), *(now.c[m] for m in LEVELS)), now, scope))
+    delta = table(DossierStatDeltaRow)
+    before = sa.select(*(delta.c[k] for k in keys), *(delta.c[m] for m in LEVELS)).where(delta.c.day < start)
+    selects.append(_filtered(before, delta, scope))
+    for t, period, first, last in _parts(start, LAST):
+        since = sa.select(*(t.c[k] for k in keys), *((-t.c[m]).label(m) for m in LEVELS))
+        selects.append(_filtered(since.where(t.c[period] >= first, t.c[period] <= last), t, scope))
+    both = union_all(*selects).subquery()
+    group = [both.c[k] for k in keys]
+    totals = [func.sum(both.c[m]).label(m) for m in LEVELS]
+    query = sa.select(*group, *totals)
+    if group:
+        query = query.group_by(*group)
+    result: dict[tuple[object, ...], Measures] = {}
+    for row in uow.session.execute(query).all():
+        values = list(row)
+        result[tuple(values[: len(group)])] = {
+            m: float(v or 0) for m, v in zip(LEVELS, values[len(group) :], strict=True)
+        }
+    return result
+
+
+LAST = date(2100, 12, 31)
+
+
 def _as_date(value: object) -> date:
     if isinstance(value, date):
         return value
@@ -226,7 +263,31 @@ def fold(uow: UnitOfWork, batch: int = 5000) -> int:
     session.execute(delete(DossierStatDeltaRow).where(col(DossierStatDeltaRow.id).in_([r.id for r in rows])))
     _add(uow, DossierStatRow, "day", sorted(by_day.items()))
     _add(uow, DossierStatMonthRow, "month", sorted(by_month.items()))
+    _add_open(uow, by_day)
     return len(rows)
+
+
+def _add_open(uow: UnitOfWork, by_day: dict[Cell, Measures]) -> None:
+    """Fold the level changes into the open dossiers now, in key order."""
+    levels: dict[tuple[str, str, str], Measures] = defaultdict(lambda: dict.fromkeys(LEVELS, 0.0))
+    for (_, agency, procedure, channel), values in by_day.items():
+        for m in LEVELS:
+            levels[(agency, procedure, channel)][m] += values[m]
+    session = uow.session
+    insert = pg_insert if session.connection().dialect.name == "postgresql" else sqlite_insert
+    t = table(DossierStatOpenRow)
+    for (agency, procedure, channel), values in sorted(levels.items()):
+        amounts = {m: int(v) for m, v in values.items()}
+        if not any(amounts.values()):
+            continue
+        statement = insert(t).values(
+            {"agency_code": agency, "procedure_code": procedure, "channel": channel, **amounts}
+        )
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=list(KEYS), set_={m: t.c[m] + literal(v) for m, v in amounts.items() if v}
+            )
+        )
 
 
 def _add(

@@ -421,6 +421,24 @@ class DossierStatMonthRow(StatMeasures, table=True):
     channel: str = Field(primary_key=True, max_length=20)
 
 
+class DossierStatOpenRow(SQLModel, table=True):
+    """The open dossiers now per agency, procedure, channel and deadline state (the `open_*` levels folded).
+
+    A level at the start of a period is this minus the changes since: a request reads the period, not the
+    history before it.
+    """
+
+    __tablename__ = "dossier_stat_open"
+
+    agency_code: str = Field(primary_key=True, max_length=35)
+    procedure_code: str = Field(primary_key=True)
+    channel: str = Field(primary_key=True, max_length=20)
+    open_on_track: int = _measure()
+    open_near_due: int = _measure()
+    open_overdue: int = _measure()
+    open_paused: int = _measure()
+
+
 class DossierStatDeltaRow(StatMeasures, table=True):
     """A change appended by the `dossier`, `dossier_upload` and `document` triggers; folded by the worker."""
 

@@ -230,9 +230,7 @@ def _grouped(
     """Flows of the period, levels before it, online and full-process online receipts, grouped by `by`."""
     flows = counters.sums(uow, query.start, query.end, scope, by=by)
     levels_by = [d for d in by if d != "month"]
-    before = counters.sums(
-        uow, None, query.start - timedelta(days=1), scope, by=levels_by, measures=counters.LEVELS
-    )
+    before = counters.levels_before(uow, query.start, scope, by=levels_by)
     online_scope = replace(scope, channels=frozenset({"online"}) & (scope.channels or frozenset({"online"})))
     online = counters.sums(uow, query.start, query.end, online_scope, by=by, measures=("received",))
     full = _full_online_procedures(uow)

@@ -41,6 +41,7 @@ TABLES = {
     "dossier_stat",
     "dossier_stat_delta",
     "dossier_stat_month",
+    "dossier_stat_open",
     "step_stat",
     "outbox_event",
     "procedure_version",

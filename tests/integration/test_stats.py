@@ -115,9 +115,23 @@ def fold_all(container: Container) -> None:
                 return
 
 
+def open_now(container: Container) -> Counter[tuple[str, ...]]:
+    """The levels as a period's start reads them: `dossier_stat_open` plus deltas, minus what came after."""
+    with unit_of_work(container.engine) as uow:
+        cells = counters.levels_before(
+            uow, date(2100, 12, 31), counters.Scope(), by=("agency_code", "procedure_code", "channel")
+        )
+    levels: Counter[tuple[str, ...]] = Counter()
+    for (a, p, c), measures in cells.items():
+        for m in counters.LEVELS:
+            levels[(str(a), str(p), str(c), m.removeprefix("open_"))] += int(measures[m])
+    return +levels
+
+
 def assert_counters_match(container: Container) -> None:
     flows, levels = recount(container)
     assert kept(container) == (flows, levels)
+    assert open_now(container) == levels
 
 
 def step_recount(container: Container) -> Counter[tuple[str, str, str]]:
