@@ -6,6 +6,10 @@ A period is read as its whole months from the month rows, the days at its two en
 deltas not folded yet, in one statement: exact at any moment, and its cost is the number of cells (months ×
 agencies × procedures × channels), never the number of dossiers. Nothing here reads a dossier.
 
+Each delta is folded four times: into its cell, and into the `*` cells of every agency, of every procedure,
+and of both (per channel). A question about all agencies, or not about procedures, reads the `*` rows: the
+province's year is 12 months × 3 channels, not 12 × 200 agencies × their procedures × 3.
+
 Open dossiers at the end of a day are a level, not a flow: the `open_*` measures are each day's net change,
 so the level at the end of day D is the sum of everything up to D.
 """
@@ -53,6 +57,7 @@ MEASURES: tuple[str, ...] = (
 )
 LEVELS: tuple[str, ...] = ("open_on_track", "open_near_due", "open_overdue", "open_paused")
 KEYS: tuple[str, ...] = ("agency_code", "procedure_code", "channel")
+ALL = "*"  # the folded rows of every agency and/or every procedure (`*`), beside each real one
 
 Dimension = Literal["agency_code", "procedure_code", "channel", "month"]
 Measures = dict[str, float]
@@ -84,12 +89,21 @@ def table(model: type[SQLModel]) -> sa.Table:
 
 
 def _filtered(
-    query: sa.Select[tuple[object, ...]], t: sa.Table, scope: Scope
+    query: sa.Select[tuple[object, ...]],
+    t: sa.Table,
+    scope: Scope,
+    by: Sequence[str] = (),
+    *,
+    folded: bool = True,
 ) -> sa.Select[tuple[object, ...]]:
-    if scope.agencies is not None:
-        query = query.where(t.c.agency_code.in_(sorted(scope.agencies)))
-    if scope.procedures is not None:
-        query = query.where(t.c.procedure_code.in_(sorted(scope.procedures)))
+    """Restrict to the scope; on folded rows also pick the level: the `*` row of a dimension nobody asked
+    for (every agency, every procedure), the real rows of one that is filtered or grouped."""
+    for dimension, wanted in (("agency_code", scope.agencies), ("procedure_code", scope.procedures)):
+        if wanted is not None:
+            query = query.where(t.c[dimension].in_(sorted(wanted)))
+        elif folded:
+            star = t.c[dimension] == ALL
+            query = query.where(~star if dimension in by else star)
     if scope.channels is not None:
         query = query.where(t.c.channel.in_(sorted(scope.channels)))
     return query
@@ -133,7 +147,7 @@ def sums(
         columns = [t.c[period].label("period"), *(t.c[k] for k in keys)]
         columns += [t.c[m] for m in measures]
         query = sa.select(*columns).where(t.c[period] >= first, t.c[period] <= last)
-        selects.append(_filtered(query, t, scope))
+        selects.append(_filtered(query, t, scope, keys, folded=t is not delta))
     both = union_all(*selects).subquery()
     group = [both.c[k] for k in keys]
     if "month" in by:
@@ -163,13 +177,15 @@ def levels_before(
     keys = [k for k in by if k != "month"]
     selects = []
     now = table(DossierStatOpenRow)
-    selects.append(_filtered(sa.select(*(now.c[k] for k in keys), *(now.c[m] for m in LEVELS)), now, scope))
+    selects.append(
+        _filtered(sa.select(*(now.c[k] for k in keys), *(now.c[m] for m in LEVELS)), now, scope, keys)
+    )
     delta = table(DossierStatDeltaRow)
     before = sa.select(*(delta.c[k] for k in keys), *(delta.c[m] for m in LEVELS)).where(delta.c.day < start)
-    selects.append(_filtered(before, delta, scope))
+    selects.append(_filtered(before, delta, scope, keys, folded=False))
     for t, period, first, last in _parts(start, LAST):
         since = sa.select(*(t.c[k] for k in keys), *((-t.c[m]).label(m) for m in LEVELS))
-        selects.append(_filtered(since.where(t.c[period] >= first, t.c[period] <= last), t, scope))
+        selects.append(_filtered(since.where(t.c[period] >= first, t.c[period] <= last), t, scope, keys))
     both = union_all(*selects).subquery()
     group = [both.c[k] for k in keys]
     totals = [func.sum(both.c[m]).label(m) for m in LEVELS]
@@ -254,12 +270,14 @@ def fold(uow: UnitOfWork, batch: int = 5000) -> int:
     by_day: dict[Cell, Measures] = defaultdict(lambda: dict.fromkeys(MEASURES, 0.0))
     by_month: dict[Cell, Measures] = defaultdict(lambda: dict.fromkeys(MEASURES, 0.0))
     for row in rows:
-        cell = (row.day, row.agency_code, row.procedure_code, row.channel)
-        month = (month_of(row.day), *cell[1:])
-        for m in MEASURES:
-            value = float(getattr(row, m))
-            by_day[cell][m] += value
-            by_month[month][m] += value
+        for agency in (row.agency_code, ALL):
+            for procedure in (row.procedure_code, ALL):
+                cell = (row.day, agency, procedure, row.channel)
+                month = (month_of(row.day), agency, procedure, row.channel)
+                for m in MEASURES:
+                    value = float(getattr(row, m))
+                    by_day[cell][m] += value
+                    by_month[month][m] += value
     session.execute(delete(DossierStatDeltaRow).where(col(DossierStatDeltaRow.id).in_([r.id for r in rows])))
     _add(uow, DossierStatRow, "day", sorted(by_day.items()))
     _add(uow, DossierStatMonthRow, "month", sorted(by_month.items()))
