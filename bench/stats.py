@@ -67,7 +67,8 @@ def day(column: str) -> str:
 
 SEED_AGENCIES = f"""
 INSERT INTO agency (code, name, level, office_hours, has_counter)
-SELECT 'BENCH.' || lpad(a::text, 3, '0'), 'UBND xã thử nghiệm ' || a, 'commune', '07:30-11:30,13:00-17:00', true
+SELECT 'BENCH.' || lpad(a::text, 3, '0'), 'UBND xã thử nghiệm ' || a, 'commune',
+  '07:30-11:30,13:00-17:00', true
 FROM generate_series(1, {AGENCIES}) AS a
 ON CONFLICT (code) DO NOTHING
 """
@@ -107,7 +108,8 @@ SELECT 'BENCH-' || i, 'K' || i, procedure, :version, agency, channel,
   CASE WHEN fate = 'open' THEN 'Thẩm định' END,
   CASE WHEN fate = 'open' THEN 'Chuyên viên ' || (i % 5) END,
   0, 0,
-  CASE WHEN fate = 'finished' THEN CASE WHEN took < 10 THEN 'early' WHEN took = 10 THEN 'on_time' ELSE 'late' END
+  CASE WHEN fate = 'finished' THEN
+         CASE WHEN took < 10 THEN 'early' WHEN took = 10 THEN 'on_time' ELSE 'late' END
        WHEN fate = 'withdrawn' THEN 'on_time' END,
   CASE WHEN fate = 'finished' THEN round(took * 5 / 7.0, 2) END,
   CASE WHEN fate <> 'open' THEN 'closed' WHEN due < CAST(:now AS timestamptz) THEN 'overdue'
@@ -207,7 +209,8 @@ def recount(conn: Any, now: datetime) -> None:
             text(
                 f"INSERT INTO {target} ({', '.join(columns)}) "
                 f"SELECT {keys}COALESCE(agency_code, '*'), COALESCE(procedure_code, '*'), channel, "
-                f"{', '.join(f'SUM({m})' for m in chosen)} FROM (SELECT {', '.join([*head, '*'])} FROM bench_events) e "
+                f"{', '.join(f'SUM({m})' for m in chosen)} "
+                f"FROM (SELECT {', '.join([*head, '*'])} FROM bench_events) e "
                 f"GROUP BY GROUPING SETS ({sets})"
             )
         )
@@ -283,7 +286,7 @@ def measure(
     """`rounds` interleaved rounds: each endpoint once per round, one request at a time."""
     laps: dict[str, list[float]] = {name: [] for name, _ in paths}
     with httpx.Client(base_url=base, headers=headers, cookies=cookies, timeout=60) as client:
-        for name, path in paths:  # warm-up, and a check that each answers
+        for _, path in paths:  # warm-up, and a check that each answers
             response = client.get(path)
             if response.status_code != 200:
                 raise RuntimeError(f"{path} answered {response.status_code}: {response.text[:300]}")
@@ -361,7 +364,8 @@ def report(results: dict[str, Any], as_json: bool) -> None:
             f"{large[name]['p95']:10.1f} {versus:10.1f} {growth:7.2f}{'' if fine else '  ✗'}"
         )
     lines.append(
-        f"targets: p95 ≤ {TARGET_MS:.0f} ms at the large size, growth ≤ {GROWTH_TARGET}: {'met' if ok else 'NOT met'}"
+        f"targets: p95 ≤ {TARGET_MS:.0f} ms at the large size, growth ≤ {GROWTH_TARGET}: "
+        f"{'met' if ok else 'NOT met'}"
     )
     results["ok"] = ok
     out = sys.stderr if as_json else sys.stdout

@@ -172,7 +172,7 @@ def decision_766(
 def dossiers(
     actor: CurrentActor,
     c: ContainerDep,
-    measure: Annotated[str, Query(max_length=20, description="Chỉ số: " + ", ".join(uc.DRILL))],
+    measure: Annotated[str, Query(max_length=20, description="Chỉ số: " + ", ".join(uc.DRILL))] = "received",
     start: From = None,
     to: To = None,
     agency: Agency = None,

@@ -53,7 +53,25 @@ MEASURE_LABELS = {
 
 
 def _filters(request: Request) -> dict[str, str]:
-    return {k: request.query_params[k][:1800] for k in PARAMS if request.query_params.get(k)}
+    """The page's filters; a date typed dd/mm/yyyy is read as such (links carry YYYY-MM-DD)."""
+    filters = {k: request.query_params[k][:1800] for k in PARAMS if request.query_params.get(k)}
+    for key in ("tu-ngay", "den-ngay"):
+        value = filters.get(key, "").strip()
+        parts = value.split("/")
+        if len(parts) == 3 and all(p.isdigit() for p in parts) and len(parts[2]) == 4:
+            filters[key] = f"{parts[2]}-{parts[1].zfill(2)}-{parts[0].zfill(2)}"
+    return filters
+
+
+def shown(filters: dict[str, str]) -> dict[str, str]:
+    """The filters as the form shows them: dates dd/mm/yyyy."""
+    out = dict(filters)
+    for key in ("tu-ngay", "den-ngay"):
+        try:
+            out[key] = date.fromisoformat(filters[key]).strftime("%d/%m/%Y")
+        except (KeyError, ValueError):
+            pass
+    return out
 
 
 def _query(c: ContainerDep, filters: dict[str, str]) -> uc.StatsQuery:
@@ -120,7 +138,7 @@ def dashboard(request: Request, actor: Supervisor, c: ContainerDep) -> HTMLRespo
         request,
         "supervise/dashboard.html",
         {
-            "filters": filters,
+            "filters": shown(filters),
             "choices": choices,
             "data": data,
             "query": query,
@@ -137,7 +155,7 @@ def _invalid(
     return render(
         request,
         "supervise/dashboard.html",
-        {"filters": filters, "choices": choices, "data": None, "errors": FormErrors.of(exc), **_helpers()},
+        {"filters": shown(filters), "choices": choices, "data": None, "errors": FormErrors.of(exc), **_helpers()},
         status_code=422,
     )
 

@@ -14,7 +14,7 @@ from tests.builders import BA_DINH, HOAN_KIEM, OFFICER_HK, Api, birth_filing, ok
 from tests.integration.test_stats import seed_period
 from tests.portal.conftest import Browse
 
-PERIOD = "tu-ngay=2026-02-10&den-ngay=2026-03-09"
+PERIOD = "tu-ngay=10/02/2026&den-ngay=2026-03-09"
 
 
 def test_the_dashboard_shows_the_numbers_and_links_them_to_the_dossiers(
