@@ -304,6 +304,12 @@ def upgrade() -> None:
         *_measure_columns(),
         sa.PrimaryKeyConstraint("month", *KEYS),
     )
+    op.create_index("ix_dossier_stat_cell", "dossier_stat", ["agency_code", "procedure_code", "day"])
+    op.create_index(
+        "ix_dossier_stat_month_cell", "dossier_stat_month", ["agency_code", "procedure_code", "month"]
+    )
+    op.create_index("ix_dossier_stat_procedure", "dossier_stat", ["procedure_code", "day"])
+    op.create_index("ix_dossier_stat_month_procedure", "dossier_stat_month", ["procedure_code", "month"])
     op.create_table(
         "dossier_stat_open",
         *_key_columns(),

@@ -403,6 +403,11 @@ class DossierStatRow(StatMeasures, table=True):
     """Counters per local day, agency, procedure and channel; kept by triggers through deltas (0015)."""
 
     __tablename__ = "dossier_stat"
+    # A question reads one agency (or the `*` row of all) and one procedure (or `*`) over a range of days.
+    __table_args__ = (
+        Index("ix_dossier_stat_cell", "agency_code", "procedure_code", "day"),
+        Index("ix_dossier_stat_procedure", "procedure_code", "day"),  # per agency, of every procedure (`*`)
+    )
 
     day: date = Field(primary_key=True)
     agency_code: str = Field(primary_key=True, max_length=35)
@@ -414,6 +419,10 @@ class DossierStatMonthRow(StatMeasures, table=True):
     """The same counters per month (`month` is its first day): a year is read from 12 rows per cell."""
 
     __tablename__ = "dossier_stat_month"
+    __table_args__ = (
+        Index("ix_dossier_stat_month_cell", "agency_code", "procedure_code", "month"),
+        Index("ix_dossier_stat_month_procedure", "procedure_code", "month"),
+    )
 
     month: date = Field(primary_key=True)
     agency_code: str = Field(primary_key=True, max_length=35)

@@ -227,18 +227,34 @@ def _grouped(
     dict[tuple[object, ...], Measures],
     dict[tuple[object, ...], Measures],
 ]:
-    """Flows of the period, levels before it, online and full-process online receipts, grouped by `by`."""
-    flows = counters.sums(uow, query.start, query.end, scope, by=by)
+    """Flows of the period, levels before it, online and full-process online receipts, grouped by `by`.
+
+    The flows are read per channel as well (one statement gives both the numbers and the online receipts).
+    """
+    with_channel = "channel" in by
+    split = counters.sums(uow, query.start, query.end, scope, by=by if with_channel else [*by, "channel"])
+    flows: dict[tuple[object, ...], Measures] = {}
+    online: dict[tuple[object, ...], Measures] = {}
+    position = list(by).index("channel") if with_channel else len(by)
+    for key, measures in split.items():
+        channel = key[position]
+        outer = key if with_channel else key[:-1]
+        total = flows.setdefault(outer, dict.fromkeys(counters.MEASURES, 0.0))
+        for m, v in measures.items():
+            total[m] += v
+        if channel == "online":
+            online.setdefault(outer, {"received": 0.0})["received"] += measures["received"]
     levels_by = [d for d in by if d != "month"]
     before = counters.levels_before(uow, query.start, scope, by=levels_by)
-    online_scope = replace(scope, channels=frozenset({"online"}) & (scope.channels or frozenset({"online"})))
-    online = counters.sums(uow, query.start, query.end, online_scope, by=by, measures=("received",))
     full = _full_online_procedures(uow)
     if scope.procedures is not None:
         full &= scope.procedures
+    online_scope = replace(scope, channels=frozenset({"online"}) & (scope.channels or frozenset({"online"})))
     full_scope = replace(online_scope, procedures=full)
     full_online = (
-        counters.sums(uow, query.start, query.end, full_scope, by=by, measures=("received",)) if full else {}
+        counters.sums(uow, query.start, query.end, full_scope, by=by, measures=("received",))
+        if full and "online" in (scope.channels or {"online"})
+        else {}
     )
     return flows, before, online, full_online
 
@@ -541,16 +557,29 @@ def months_before(query: StatsQuery, count: int = 12) -> StatsQuery:
 def dashboard(uow: UnitOfWork, actor: Actor, query: StatsQuery, now: datetime) -> dict[str, Any]:
     """Everything the supervisors' page shows: headline, per agency / procedure / month, steps, late dossiers,
     the unacknowledged events. Counters only, plus two short pages of open dossiers and the events."""
+    agencies = _top(table(uow, actor, query, "agency"))
+    procedures = _top(table(uow, actor, query, "procedure"))
     return {
         "headline": timeliness(uow, actor, query),
-        "agencies": table(uow, actor, query, "agency"),
-        "procedures": table(uow, actor, query, "procedure"),
+        "agencies": agencies[0],
+        "agencies_total": agencies[1],
+        "procedures": procedures[0],
+        "procedures_total": procedures[1],
         "months": table(uow, actor, months_before(query), "month"),
         "steps": steps(uow, actor, query, limit=20),
         "overdue": dossiers(uow, actor, query, "open_overdue", now, limit=10),
         "near_due": dossiers(uow, actor, query, "open_near_due", now, limit=10),
         "events": unacknowledged(uow, actor, limit=10),
     }
+
+
+TOP = 20
+
+
+def _top(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """The rows with the most dossiers to process (a page shows these; the export has them all)."""
+    ranked = sorted(rows, key=lambda r: (-r["to_process"], -r["finished"]["late"], r["key"]))
+    return ranked[:TOP], len(rows)
 
 
 def choices(uow: UnitOfWork, actor: Actor) -> dict[str, list[tuple[str, str]]]:

@@ -155,7 +155,13 @@ def _invalid(
     return render(
         request,
         "supervise/dashboard.html",
-        {"filters": shown(filters), "choices": choices, "data": None, "errors": FormErrors.of(exc), **_helpers()},
+        {
+            "filters": shown(filters),
+            "choices": choices,
+            "data": None,
+            "errors": FormErrors.of(exc),
+            **_helpers(),
+        },
         status_code=422,
     )
 

@@ -1,4 +1,4 @@
-"""A supervisor in a real browser: the dashboard (with and without JavaScript), a drill-down, an XLSX export."""
+"""A supervisor in a real browser: the dashboard (with and without script), a drill-down, an XLSX export."""
 
 from __future__ import annotations
 
