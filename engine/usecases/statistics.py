@@ -27,7 +27,7 @@ from engine.stats.counters import Dimension, Measures, Scope
 from engine.stats.scoring import DEFAULT_CONFIG, load
 from engine.store.db import UnitOfWork
 from engine.store.models import AgencyRow, DossierRow, OutboxEventRow, ProcedureVersionRow
-from engine.usecases.ioc import ALL_AGENCIES, _names, scope_of
+from engine.usecases.ioc import ALL_AGENCIES, scope_of
 
 CHANNELS = ("online", "counter", "postal")
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
@@ -156,13 +156,44 @@ def _rate(part: float, whole: float) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
+_FULL_ONLINE: dict[tuple[int, ...], frozenset[str]] = {}
+
+
 def _full_online_procedures(uow: UnitOfWork) -> frozenset[str]:
-    rows = uow.session.exec(
-        select(ProcedureVersionRow.code, ProcedureVersionRow.definition).where(
-            col(ProcedureVersionRow.is_current).is_(True)
+    """Codes of the current procedure versions declared `online_level: full` (read again when one changes)."""
+    ids = uow.session.exec(
+        select(ProcedureVersionRow.id).where(col(ProcedureVersionRow.is_current).is_(True))
+    )
+    current = tuple(sorted(i for i in ids.all() if i is not None))
+    if current not in _FULL_ONLINE:
+        rows = uow.session.exec(
+            select(ProcedureVersionRow.code, ProcedureVersionRow.definition).where(
+                col(ProcedureVersionRow.id).in_(current)
+            )
+        ).all()
+        _FULL_ONLINE.clear()
+        _FULL_ONLINE[current] = frozenset(
+            code for code, definition in rows if (definition or {}).get("online_level") == "full"
         )
-    ).all()
-    return frozenset(code for code, definition in rows if (definition or {}).get("online_level") == "full")
+    return _FULL_ONLINE[current]
+
+
+def _labels(
+    uow: UnitOfWork, agencies: set[str], procedures: set[str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Names of agencies and procedures (current versions), two narrow reads, none for an empty set."""
+    agency_names: dict[str, str] = {}
+    procedure_names: dict[str, str] = {}
+    if agencies:
+        query = select(AgencyRow.code, AgencyRow.name).where(col(AgencyRow.code).in_(sorted(agencies)))
+        agency_names = dict(uow.session.exec(query).all())
+    if procedures:
+        query2 = select(ProcedureVersionRow.code, ProcedureVersionRow.name).where(
+            col(ProcedureVersionRow.code).in_(sorted(procedures)),
+            col(ProcedureVersionRow.is_current).is_(True),
+        )
+        procedure_names = dict(uow.session.exec(query2).all())
+    return agency_names, procedure_names
 
 
 def numbers(
@@ -316,7 +347,7 @@ def table(uow: UnitOfWork, actor: Actor, query: StatsQuery, by: Breakdown) -> li
             month = counters.next_month(month)
         return rows
     keys = sorted({k[0] for k in flows} | {k[0] for k in before}, key=str)
-    agency_names, procedure_names = _names(
+    agency_names, procedure_names = _labels(
         uow,
         {str(k) for k in keys} if by == "agency" else set(),
         {str(k) for k in keys} if by == "procedure" else set(),
@@ -343,7 +374,7 @@ def steps(uow: UnitOfWork, actor: Actor, query: StatsQuery, limit: int = 50) -> 
     """Per agency and holder: steps finished in the period, how many late and by how many hours."""
     allowed = allowed_scope(actor, query)
     rows = counters.steps(uow, query.start, query.end, allowed)[:limit]
-    agency_names, _ = _names(uow, {str(r["agency_code"]) for r in rows}, set())
+    agency_names, _ = _labels(uow, {str(r["agency_code"]) for r in rows}, set())
     return [{**r, "agency_name": agency_names.get(str(r["agency_code"]), r["agency_code"])} for r in rows]
 
 
@@ -493,7 +524,7 @@ def dossiers(
         conditions.append(col(d.id) < before_id)
     rows = uow.session.exec(select(d).where(*conditions).order_by(col(d.id).desc()).limit(limit + 1)).all()
     page = rows[:limit]
-    agency_names, procedure_names = _names(
+    agency_names, procedure_names = _labels(
         uow, {r.agency_code for r in page}, {r.procedure_code for r in page}
     )
     items = []
