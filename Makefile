@@ -13,7 +13,7 @@ CATALOGS := $(wildcard portal/i18n/*/LC_MESSAGES/*.po)
 PORT = 8000
 HOST = 127.0.0.1
 
-.PHONY: run test lint check-procedures bench bench-scan bench-portal bench-worker bench-calendar system-deps deps assets messages keycloak clean help
+.PHONY: run test lint check-procedures bench bench-scan bench-portal bench-worker bench-calendar bench-stats system-deps deps assets messages keycloak clean help
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -44,6 +44,8 @@ bench-worker: system-deps deps  ## background work vs the portal: lifecycles/s t
 
 bench-calendar: system-deps deps  ## calendar change in flight: dry run vs reading every running clock, 2k → 20k dossiers (BACKEND=pg)
 	$(BIN)/python bench/calendar_change.py --backend $(or $(BACKEND),sqlite)
+bench-stats: system-deps deps  ## statistics requests and /giam-sat at 100k → 1M dossiers on PostgreSQL (SMALL=, LARGE=)
+	$(BIN)/python bench/stats.py --small $(or $(SMALL),100000) --large $(or $(LARGE),1000000)
 
 bench-portal: system-deps deps  ## portal pages over HTTP vs a trivial endpoint, 1 and 10 users, 1k → 10k dossiers (BACKEND=pg)
 	$(BIN)/python bench/portal.py --backend $(or $(BACKEND),sqlite)

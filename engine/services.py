@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from engine.clock import Clock
 from engine.forms import FormRegistry
 from engine.residents.registry import ResidentRegistry
+from engine.stats.scoring import DEFAULT_CONFIG
 from engine.store.files import FileStore
 from engine.workflow.types import WorkflowRuntime
 
@@ -23,3 +25,4 @@ class Services:
     registry: ResidentRegistry | None = None  # the population database; None: lookups count as unavailable
     files: FileStore | None = None  # uploads (data_dir/uploads); None: uploads are refused
     upload_max_bytes: int = 10 * 1024 * 1024
+    stats_766: Path = DEFAULT_CONFIG  # Decision 766 scoring (weights, thresholds), read on each request

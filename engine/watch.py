@@ -74,7 +74,7 @@ def _mark(
             uow.session.execute(
                 update(DossierRow)
                 .where(col(DossierRow.id).in_([r.id for r in rows]), col(DossierRow.deadline_state) == level)
-                .values(deadline_state=new)
+                .values(deadline_state=new, updated_at=now)  # the statistics date the move (0015)
                 .returning(col(DossierRow.id))
                 .execution_options(synchronize_session=False)
             ).scalars()

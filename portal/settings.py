@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     cookie_secure: bool | None = None  # None: Secure unless the portal is served on loopback over http
     # Deadlines.
     near_due_share: float = Field(default=0.25, gt=0, lt=1)
+    # Decision 766 scoring (MOTCUA_STATS_766_CONFIG): a province's weights and thresholds, no release needed.
+    stats_766_config: Path = ROOT / "engine" / "stats" / "766.yaml"
     timeliness_by_date: bool = True
     max_loop_rounds: int = Field(default=20, ge=1, le=200)
     seed_demo: bool = True

@@ -285,6 +285,7 @@ NAVIGATION: tuple[tuple[str, str, frozenset[Role] | None], ...] = (
         N_("Hồ sơ của cơ quan"),
         frozenset({Role.OFFICER, Role.SPECIALIST, Role.LEADER, Role.SUPERVISOR}),
     ),
+    ("/giam-sat", N_("Giám sát"), frozenset({Role.SUPERVISOR, Role.ADMIN})),
     ("/tra-cuu", N_("Tra cứu hồ sơ"), None),
     ("/xac-minh", N_("Xác thực văn bản"), None),
 )

@@ -120,6 +120,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         registry=build_registry(settings.residents),
         files=FileStore(settings.data_dir / "uploads"),
         upload_max_bytes=settings.upload_max_bytes,
+        stats_766=settings.stats_766_config,
     )
 
 

@@ -27,6 +27,7 @@ from engine import outbox, tally, watch
 from engine.delivery import RetryPolicy, deliver_due
 from engine.document.rendering import render_pending
 from engine.outbox import Channel
+from engine.stats import counters as stat_counters
 from engine.usecases import idempotency, ratelimit, recompute
 from integrations.notify.settings import SmsSettings, SmtpSettings
 from portal.wiring import Container, retry_policy
@@ -79,6 +80,12 @@ def fold_tally(container: Container) -> int:
     """Fold the open-dossier tally's deltas into its counts (the IOC summary reads both)."""
     with container.transaction() as uow:
         return tally.fold(uow)
+
+
+def fold_stats(container: Container) -> int:
+    """Fold the statistics counters' deltas into their day and month rows (engine/stats/counters.py)."""
+    with container.transaction() as uow:
+        return stat_counters.fold(uow)
 
 
 def prune_outbox(container: Container) -> int:
@@ -144,6 +151,7 @@ STEPS: Sequence[tuple[str, Step]] = (
     ("email", deliver_email),
     ("sms", deliver_sms),
     ("tally", fold_tally),
+    ("stats", fold_stats),
     ("prune", prune_outbox),
     ("prune_requests", prune_requests),
 )

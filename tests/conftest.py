@@ -60,6 +60,11 @@ VOLATILE = (
     "dossier_sequence",
     "dossier_tally_delta",  # after `dossier`: deleting dossiers appends deltas
     "dossier_tally",
+    "dossier_stat_delta",  # after `dossier`, `document` and `dossier_upload`: deleting them appends deltas
+    "dossier_stat",
+    "dossier_stat_month",
+    "dossier_stat_open",
+    "step_stat",
 )
 
 

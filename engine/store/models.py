@@ -116,6 +116,8 @@ class DossierRow(SQLModel, table=True):
     supplements_at_reception: int = 0
     supplements_in_processing: int = 0
     timeliness: str | None = None
+    # Working days from receipt to result, paused time left out; set when the result is ready (status 9).
+    processing_days: float | None = None
     outcome: str | None = None
     # Where the open dossier stands against its due time (OpenState), as last reported by the deadline scan.
     deadline_state: str = Field(default="on_track", sa_column_kwargs={"server_default": "on_track"})
@@ -417,6 +419,117 @@ class DossierTallyDeltaRow(SQLModel, table=True):
     procedure_code: str
     deadline_state: str
     delta: int
+
+
+def _measure() -> Any:
+    return Field(default=0, sa_column_kwargs={"server_default": "0"})
+
+
+def _amount() -> Any:
+    return Field(default=0.0, sa_column_kwargs={"server_default": "0"})
+
+
+class StatMeasures(SQLModel):
+    """The statistics counters of one (day or month, agency, procedure, channel) cell (docs/domain.md §6).
+
+    Flows are counted on the local day they happened: `received` (receipt), `early`/`on_time`/`late` (result
+    ready, with `processing_days` summed), `withdrawn`, `refused` (at reception), `stopped`. The `open_*`
+    columns are the day's net change of the open dossiers per deadline state: summed up to a day they give
+    the open dossiers at the end of that day.
+    """
+
+    received: int = _measure()
+    early: int = _measure()
+    on_time: int = _measure()
+    late: int = _measure()
+    withdrawn: int = _measure()
+    refused: int = _measure()
+    stopped: int = _measure()
+    processing_days: float = _amount()
+    digitised_papers: int = _measure()
+    digitised_results: int = _measure()
+    paid_online: int = _measure()
+    reused_papers: int = _measure()
+    open_on_track: int = _measure()
+    open_near_due: int = _measure()
+    open_overdue: int = _measure()
+    open_paused: int = _measure()
+
+
+class DossierStatRow(StatMeasures, table=True):
+    """Counters per local day, agency, procedure and channel; kept by triggers through deltas (0015)."""
+
+    __tablename__ = "dossier_stat"
+    # A question reads one agency (or the `*` row of all) and one procedure (or `*`) over a range of days.
+    __table_args__ = (
+        Index("ix_dossier_stat_cell", "agency_code", "procedure_code", "day"),
+        Index("ix_dossier_stat_procedure", "procedure_code", "day"),  # per agency, of every procedure (`*`)
+    )
+
+    day: date = Field(primary_key=True)
+    agency_code: str = Field(primary_key=True, max_length=35)
+    procedure_code: str = Field(primary_key=True)
+    channel: str = Field(primary_key=True, max_length=20)
+
+
+class DossierStatMonthRow(StatMeasures, table=True):
+    """The same counters per month (`month` is its first day): a year is read from 12 rows per cell."""
+
+    __tablename__ = "dossier_stat_month"
+    __table_args__ = (
+        Index("ix_dossier_stat_month_cell", "agency_code", "procedure_code", "month"),
+        Index("ix_dossier_stat_month_procedure", "procedure_code", "month"),
+    )
+
+    month: date = Field(primary_key=True)
+    agency_code: str = Field(primary_key=True, max_length=35)
+    procedure_code: str = Field(primary_key=True)
+    channel: str = Field(primary_key=True, max_length=20)
+
+
+class DossierStatOpenRow(SQLModel, table=True):
+    """The open dossiers now per agency, procedure, channel and deadline state (the `open_*` levels folded).
+
+    A level at the start of a period is this minus the changes since: a request reads the period, not the
+    history before it.
+    """
+
+    __tablename__ = "dossier_stat_open"
+
+    agency_code: str = Field(primary_key=True, max_length=35)
+    procedure_code: str = Field(primary_key=True)
+    channel: str = Field(primary_key=True, max_length=20)
+    open_on_track: int = _measure()
+    open_near_due: int = _measure()
+    open_overdue: int = _measure()
+    open_paused: int = _measure()
+
+
+class DossierStatDeltaRow(StatMeasures, table=True):
+    """A change appended by the `dossier`, `dossier_upload` and `document` triggers; folded by the worker."""
+
+    __tablename__ = "dossier_stat_delta"
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date
+    agency_code: str = Field(max_length=35)
+    procedure_code: str
+    channel: str = Field(max_length=20)
+
+
+class StepStatRow(SQLModel, table=True):
+    """Finished steps of the hand-over log per local day, agency and holder (who finished it), lateness."""
+
+    __tablename__ = "step_stat"
+
+    day: date = Field(primary_key=True)
+    agency_code: str = Field(primary_key=True, max_length=35)
+    holder: str = Field(primary_key=True)
+    steps: int = _measure()
+    early: int = _measure()
+    on_time: int = _measure()
+    late: int = _measure()
+    late_hours: float = _amount()
 
 
 class ResidentLookupRow(SQLModel, table=True):

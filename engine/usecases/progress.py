@@ -202,12 +202,26 @@ def move_status(ctx: DossierContext, target: Status, actor: Actor, at: datetime,
         d.finished_at = at
         if d.original_due_at is not None:
             d.timeliness = judge_finish(at, d.original_due_at, ctx.services.timeliness_by_date).value
+        d.processing_days = _processing_days(ctx, at)
     elif target is Status.RETURNED:
         d.returned_at = at
         d.closed_at = at
     elif target in (Status.NOT_RECEIVED, Status.STOPPED, Status.WITHDRAWN):
         _close(ctx, at, target)
     documents.status_moved(ctx, current, target, actor, at, note=note)  # Mẫu 01/02/03, result, stop notice
+
+
+def _processing_days(ctx: DossierContext, at: datetime) -> float | None:
+    """Working days from receipt to `at`, the citizen's time left out (docs/domain.md §6)."""
+    d = ctx.dossier
+    if d.received_at is None:
+        return None
+    worked = ctx.calendar.working_time_between(d.received_at, at)
+    pauses = ctx.uow.session.exec(select(ClockPauseRow).where(ClockPauseRow.dossier_id == d.id)).all()
+    for pause in pauses:
+        worked -= ctx.calendar.working_time_between(pause.started_at, pause.ended_at or at)
+    per_day = ctx.calendar.office_hours.seconds_per_day
+    return round(max(worked.total_seconds(), 0.0) / per_day, 2) if per_day else None
 
 
 def _start_clock(ctx: DossierContext, at: datetime) -> None:

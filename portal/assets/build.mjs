@@ -24,10 +24,11 @@ writeFileSync(join(out, "motcua.css"), css.css);
 const copy = (from, to) => cpSync(join(modules, from), join(out, to), { recursive: true });
 copy("govuk-frontend/dist/govuk/govuk-frontend.min.js", "govuk-frontend.min.js");
 copy("htmx.org/dist/htmx.min.js", "htmx.min.js");
+copy("chart.js/dist/chart.umd.min.js", "chart.umd.min.js");
 for (const name of ["swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png"]) {
   copy(`swagger-ui-dist/${name}`, `swagger-ui/${name}`);
 }
-for (const name of ["motcua.js", "verify.js"]) cpSync(join(here, name), join(out, name));
+for (const name of ["motcua.js", "verify.js", "stats.js"]) cpSync(join(here, name), join(out, name));
 if (existsSync(join(modules, "axe-core", "axe.min.js"))) copy("axe-core/axe.min.js", "test/axe.min.js");
 
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from portal.pages import account, admin_agencies, citizen, counter, filing, public, work
+from portal.pages import account, admin_agencies, citizen, counter, filing, public, supervise, work
 
 ROUTERS: tuple[APIRouter, ...] = (
     public.router,
@@ -14,4 +14,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     counter.router,
     work.router,
     admin_agencies.router,
+    supervise.router,
 )
