@@ -404,5 +404,4 @@ def downgrade() -> None:
     op.drop_table("dossier_stat_open")
     op.drop_table("dossier_stat_month")
     op.drop_table("dossier_stat")
-    with op.batch_alter_table("dossier", schema=None) as batch_op:
-        batch_op.drop_column("processing_days")
+    op.drop_column("dossier", "processing_days")  # native on SQLite ≥ 3.35: no rebuild under the foreign keys

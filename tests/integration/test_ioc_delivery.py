@@ -258,11 +258,13 @@ class TestWithoutWebhook:
             "overdue",
             "near_due",
             "step_overruns",
+            "calendar_changes",
             "documents",
             "outbox",
             "email",
             "sms",
             "tally",
+            "stats",
             "prune",
             "prune_requests",
         ]
