@@ -22,6 +22,7 @@ from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.actor import Actor, Role, actor_from_claims
 from engine.errors import DomainError, FieldError, Forbidden, InvalidInput
@@ -179,7 +180,16 @@ async def read_form(request: Request) -> FormData:
     cached: FormData | None = getattr(request.state, "clean_form", None)
     if cached is not None:
         return cached
-    form: FormData = await request.form(max_files=MAX_FORM_FILES, max_fields=MAX_FORM_FIELDS)
+    try:
+        form: FormData = await request.form(max_files=MAX_FORM_FILES, max_fields=MAX_FORM_FIELDS)
+    except StarletteHTTPException as exc:  # Starlette's 400: a malformed body, too many fields or files
+        raise invalid(
+            FormErrors(
+                {},
+                "Biểu mẫu gửi lên không đúng định dạng hoặc có quá nhiều trường.",
+                "The form sent is malformed or has too many fields.",
+            )
+        ) from exc
     items: list[tuple[str, Any]] = []
     problems: dict[str, FieldError] = {}
     for key, value in form.multi_items():
