@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from engine.errors import (
     Conflict,
@@ -25,6 +26,8 @@ from engine.upload import UploadTooLarge
 from portal.i18n import N_
 
 log = logging.getLogger("motcua.portal")
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 STATUS = {
     UploadTooLarge: 413,  # before InvalidInput, which it extends
@@ -209,12 +212,11 @@ async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
 def allowed_methods(request: Request) -> list[str]:
     """Every method some route of the app answers on this request's path (routes share paths: GET and POST
     /verify are two routes, and Starlette's own 405 names only the first one's)."""
-    methods: set[str] = set()
-    path = request.url.path
-    for route in request.app.routes:
-        regex = getattr(route, "path_regex", None)
-        if regex is not None and regex.match(path) and getattr(route, "methods", None):
-            methods |= set(route.methods)
+    methods = set()
+    for method in METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
+            methods.add(method)
     return sorted(methods)
 
 
