@@ -77,6 +77,16 @@ PYDANTIC_MESSAGES = {
     "model_attributes_type": ("Giá trị phải là một đối tượng JSON.", "Must be a JSON object."),
 }
 
+# What a parameter of a known form should look like, when its value does not match its pattern.
+PATTERN_MESSAGES = {
+    "cutoff": ("Giờ chốt phải có dạng HH:MM, ví dụ 15:00.", "Cut-off must be HH:MM, e.g. 15:00."),
+    "code": ("Mã không đúng định dạng, ví dụ H29.12.3-260302-0001.", "Malformed code."),
+    "ma": ("Mã hồ sơ không đúng định dạng, ví dụ H29.12.3-260302-0001.", "Malformed dossier code."),
+    "h": ("Mã xác thực phải gồm 64 ký tự thập lục phân.", "h must be 64 hex digits."),
+    "sha256": ("SHA-256 phải gồm 64 ký tự thập lục phân.", "sha256 must be 64 hex digits."),
+    "agency": ("Mã cơ quan không đúng định dạng, ví dụ H29.12.3.", "Malformed agency code."),
+}
+
 
 def _path(loc: tuple[object, ...]) -> str:
     parts = [p for p in loc if p not in ("body", "query", "path", "header")]
@@ -172,6 +182,8 @@ async def validation_error(_request: Request, exc: RequestValidationError) -> JS
             en = f"Value must be one of: {expected}."
         # A JSON syntax error is located by character offset, which names no field.
         path = "body" if err["type"] == "json_invalid" else _path(tuple(err["loc"]))
+        if err["type"] == "string_pattern_mismatch" and path in PATTERN_MESSAGES:
+            vi, en = PATTERN_MESSAGES[path]
         fields[path] = {"message": vi, "message_en": en}
     body = {
         "error": "InvalidInput",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time
 from typing import Any
 
@@ -16,6 +17,7 @@ from portal.api.models import DueOut, errors
 from portal.api.params import AGENCY_PATTERN, moment
 
 FIRST_YEAR, LAST_YEAR = 1900, 2100
+CUTOFF = re.compile(r"^(([01][0-9]|2[0-3]):[0-5][0-9])?$")
 
 router = APIRouter(tags=["calendar"])
 
@@ -25,6 +27,8 @@ def parse_cutoff(value: str | None) -> time | None:
     if value in (None, ""):
         return None
     try:
+        if not CUTOFF.fullmatch(value):
+            raise ValueError(value)
         return time.fromisoformat(value)
     except ValueError as exc:
         raise InvalidInput(
