@@ -185,3 +185,27 @@ class TestOpenApi:
         assert params["limit"]["maximum"] == 200
         before = params["before_id"]["anyOf"][0]
         assert before["maximum"] == 2**31 - 1
+
+
+class TestWholeFileBodies:
+    def test_a_pdf_sent_whole_to_verify_may_be_larger_than_a_json_body(self, api: Api) -> None:
+        code = api.received()
+        receipt = api.dossier(code)["documents"][0]
+        query = f"ma={code}&h={receipt['content_hash']}"
+
+        response = api.client.post(
+            f"/api/v1/verify?{query}",
+            content=b"%PDF" + b"0" * (2 * 1024 * 1024),
+            headers={"content-type": "application/pdf"},
+        )
+
+        assert response.status_code == 200, response.text
+        assert response.json()["file"]["match"] is False
+
+    def test_a_json_body_over_its_cap_is_413_and_files_nothing(self, api: Api, container: Container) -> None:
+        filing = residence_filing()
+        filing["form"]["padding"] = ["p" * 1000] * 1100
+        rows = row_counts(container)
+
+        shaped(api.post("/dossiers", AN, filing), 413)
+        assert row_counts(container) == rows
