@@ -134,11 +134,12 @@ def dashboard(request: Request, actor: Supervisor, c: ContainerDep) -> HTMLRespo
         except InvalidInput as exc:
             return _invalid(request, filters, choices, exc)
     export = urlencode(page_params(query))
+    period_in_effect = {"tu-ngay": query.start.isoformat(), "den-ngay": query.end.isoformat()}
     return render(
         request,
         "supervise/dashboard.html",
         {
-            "filters": shown(filters),
+            "filters": shown(period_in_effect | filters),  # empty dates show the period they default to
             "choices": choices,
             "data": data,
             "query": query,
@@ -166,8 +167,28 @@ def _invalid(
     )
 
 
+EVENT_LABELS = {
+    "received": N_("Đã tiếp nhận"),
+    "near_due": N_("Sắp đến hạn"),
+    "overdue": N_("Quá hạn"),
+    "extended": N_("Xin lỗi, hẹn lại"),
+    "step_overdue": N_("Bước xử lý quá hạn"),
+    "completed": N_("Đã có kết quả"),
+    "returned": N_("Đã trả kết quả"),
+    "refused": N_("Không tiếp nhận"),
+    "withdrawn": N_("Rút hồ sơ"),
+}
+
+
+def event_label(event_type: str) -> str:
+    """The IOC event's kind in the reader's language (`vn.motcua.dossier.received` → "Tiếp nhận")."""
+    kind = event_type.removeprefix("vn.motcua.dossier.")
+    return _(EVENT_LABELS[kind]) if kind in EVENT_LABELS else kind
+
+
 def _helpers() -> dict[str, Callable[..., Any]]:
     return {
+        "event_label": event_label,
         "percent": percent,
         "number": number,
         "drill_url": drill_url,
