@@ -1,7 +1,8 @@
 """A second published version of a procedure for tests: a copy of its processes/ folder, edited, published.
 
 `publish_edited` copies `processes/<slug>` into a temporary folder, applies text edits to `procedure.yaml` and
-`process.bpmn`, and publishes it through engine/catalog.py (or engine/checks.py when the scenarios still hold).
+`process.bpmn`, and publishes it through engine/catalog.py (or engine/checks.py when the scenarios still
+hold).
 `restore_versions` puts the catalogue back after the test: the added versions go, version 1 is current again.
 """
 
@@ -34,7 +35,7 @@ RENAMED_ONLY = (("process.bpmn", "Task_Approval", "Task_Decision"),)
 
 
 def edited_copy(tmp: Path, edits: tuple[tuple[str, str, str], ...], slug: str = RESIDENCE_SLUG) -> Path:
-    """A copy of processes/<slug> under tmp with each (file, old, new) replacement applied (each must match)."""
+    """A copy of processes/<slug> under tmp with each (file, old, new) replacement applied (each must hit)."""
     folder = tmp / "processes" / slug
     shutil.copytree(ROOT / "processes" / slug, folder)
     for name, old, new in edits:
@@ -68,7 +69,7 @@ def publish_edited(
 
 @pytest.fixture
 def restore_versions(container: Container) -> Iterator[None]:
-    """After the test: its dossiers go first, then every version past 1 of each procedure; 1 is current again."""
+    """After the test: its dossiers go, then every version past 1 of each procedure; 1 is current again."""
     yield
     with container.engine.begin() as conn:
         for table in VOLATILE:

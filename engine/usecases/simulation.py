@@ -40,6 +40,7 @@ __all__ = [
     "SimulationInput",
     "StepPlan",
     "check_input",
+    "agency_options",
     "procedure_versions",
     "run_procedure_scenarios",
     "simulate",
@@ -136,6 +137,18 @@ def procedure_versions(uow: UnitOfWork, actor: Actor, code: str) -> list[Procedu
             code="ProcedureNotFound",
         )
     return rows
+
+
+def agency_options(uow: UnitOfWork, actor: Actor) -> list[tuple[str, str]]:
+    """The agencies with a one-stop counter (code, name): whose calendar and office hours to simulate on."""
+    require_admin(actor)
+    rows = uow.session.exec(
+        select(AgencyRow.code, AgencyRow.name)
+        .where(col(AgencyRow.has_counter).is_(True))
+        .order_by(col(AgencyRow.name))
+        .limit(MAX_VERSIONS)
+    ).all()
+    return [(code, name) for code, name in rows]
 
 
 def version_of(uow: UnitOfWork, actor: Actor, code: str, version: int | None) -> ProcedureVersionRow:

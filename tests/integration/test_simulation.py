@@ -38,7 +38,8 @@ class TestTet2026:
     def test_residence_received_the_friday_before_tet(self, container: Container) -> None:
         # Received Fri 13/02/2026 10:00; 7 working days = 56 working hours. Fri 13/02 gives 5.5 h
         # (10:00–11:30, 13:00–17:00); Sat 14/02 to Sun 22/02 are closed (weekend, Tết, weekend); then
-        # Mon 23, Tue 24, Wed 25, Thu 26, Fri 27/02 and Mon 02/03 give 48 h; the last 2.5 h end Tue 03/03 10:00.
+        # Mon 23, Tue 24, Wed 25, Thu 26, Fri 27/02 and Mon 02/03 give 48 h; the last 2.5 h end
+        # Tue 03/03 10:00.
         sim = simulate(container, RESIDENCE, SimulationInput(day="13/02/2026", clock_time="10:00"))
 
         assert sim.version == 1
@@ -69,8 +70,10 @@ class TestTet2026:
 
         path = sim.supplement
         assert sim.clock.value == "pause"
-        assert path.paused_at is not None and local(path.paused_at) == "23/02/2026 10:00"
-        assert path.resumed_at is not None and local(path.resumed_at) == "28/02/2026 10:00"
+        assert path.paused_at is not None
+        assert local(path.paused_at) == "23/02/2026 10:00"
+        assert path.resumed_at is not None
+        assert local(path.resumed_at) == "28/02/2026 10:00"
         assert local(path.due) == "09/03/2026 17:00"
         # Appraisal is interrupted, the citizen holds the dossier, then appraisal starts again in full
         # (36 h from Mon 02/03 07:30 → Fri 06/03 11:30), approval 12 h (from 13:00 Fri) → Mon 09/03 17:00,
@@ -132,7 +135,9 @@ class TestInput:
     def test_only_administrators(self, container: Container) -> None:
         officer = Actor("o", "motcua.badinh", frozenset({Role.OFFICER}), "H29.12.3")
         with container.transaction() as uow, pytest.raises(Forbidden):
-            simulation.simulate(container.services, uow, officer, RESIDENCE, SimulationInput(day="13/02/2026"))
+            simulation.simulate(
+                container.services, uow, officer, RESIDENCE, SimulationInput(day="13/02/2026")
+            )
 
 
 def test_the_procedures_scenarios_run_from_the_use_case(container: Container) -> None:

@@ -41,7 +41,7 @@ NOTE = "Áp dụng quy trình mới theo Quyết định 123/QĐ-UBND"
 
 
 def in_flight(api: Api) -> dict[str, str]:
-    """A at appraisal (received Mon 02/03 09:30, due Wed 11/03 09:30), B waiting for the leader, C not received."""
+    """A at appraisal (received Mon 02/03 09:30, due Wed 11/03 09:30), B at the leader, C not received."""
     a = api.received(at="2026-03-02T09:30")
     b = api.received(at="2026-03-02T10:00")
     api.complete_step(b, "appraisal", SPECIALIST, PROPOSE_APPROVE)
@@ -52,7 +52,8 @@ def in_flight(api: Api) -> dict[str, str]:
 
 
 def move_input(policy: str = vm.KEEP, note: str = NOTE, **overrides: str) -> vm.MoveInput:
-    return vm.MoveInput(**({"from_version": "1", "to_version": "2", "policy": policy, "note": note} | overrides))
+    values = {"from_version": "1", "to_version": "2", "policy": policy, "note": note}
+    return vm.MoveInput(**(values | overrides))
 
 
 def ids(container: Container, *codes: str) -> list[int]:
@@ -103,14 +104,18 @@ class TestDryRun:
         a, b, c = found[codes["A"]], found[codes["B"]], found[codes["C"]]
         assert a.movable
         assert a.waiting == ("Thẩm định hồ sơ",)
-        assert a.due_at is not None and a.new_due_at is not None
+        assert a.due_at is not None
+        assert a.new_due_at is not None
         assert a.due_at.isoformat() == "2026-03-11T02:30:00+00:00"
         # New term from the move (Thu 05/03 09:00): 10 working days → Thu 19/03 09:00.
         assert a.new_due_at.isoformat() == "2026-03-19T02:00:00+00:00"
         assert not b.movable
-        assert b.refusal is not None and "Task_Approval" in b.refusal
+        assert b.refusal is not None
+        assert "Task_Approval" in b.refusal
         assert b.waiting == ("Phê duyệt kết quả",)
-        assert c.movable and c.due_at is None and c.new_due_at is None
+        assert c.movable
+        assert c.due_at is None
+        assert c.new_due_at is None
         assert page.next_after is None
         # Nothing written: every dossier is still on version 1.
         assert {version_of(container, code) for code in codes.values()} == {1}
@@ -124,8 +129,10 @@ class TestDryRun:
             second = vm.dry_run(
                 container.services, uow, ADMIN, RESIDENCE, move_input(), after=first.next_after, page=2
             )
-        assert len(first.candidates) == 2 and first.next_after is not None
-        assert len(second.candidates) == 1 and second.next_after is None
+        assert len(first.candidates) == 2
+        assert first.next_after is not None
+        assert len(second.candidates) == 1
+        assert second.next_after is None
         assert {c.code for c in first.candidates}.isdisjoint({c.code for c in second.candidates})
 
     @pytest.mark.parametrize(
@@ -196,7 +203,8 @@ class TestApply:
         with container.transaction() as uow:
             [row] = uow.session.exec(select(VersionMoveRow)).all()
         assert row.policy == "new_term"
-        assert row.old_due_at is not None and row.old_due_at.isoformat() == "2026-03-11T02:30:00+00:00"
+        assert row.old_due_at is not None
+        assert row.old_due_at.isoformat() == "2026-03-11T02:30:00+00:00"
 
     def test_a_dossier_whose_waiting_task_has_no_counterpart_is_refused_and_untouched(
         self, api: Api, container: Container, restore_versions: None, tmp_path: Path
