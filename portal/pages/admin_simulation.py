@@ -114,6 +114,7 @@ def _simulation_page(
         "errors": scenario_error or errors,
         "scenarios": scenarios,
         "clock_labels": CLOCK_LABELS,
+        "query_string": request.url.query if data is not None else "",  # the scenarios keep the simulation
     }
     return render(request, "admin_simulation/simulate.html", context, status_code=status)
 
