@@ -16,8 +16,9 @@ from sqlmodel import select
 
 from engine.actor import Actor, Role
 from engine.errors import Forbidden, InvalidInput
-from engine.store.models import DossierRow, ProcedureVersionRow, VersionMoveRow
+from engine.store.models import DossierRow, OutboxEventRow, ProcedureVersionRow, VersionMoveRow
 from engine.usecases import version_migration as vm
+from integrations.notify.messages import sms_text, word
 from portal.wiring import Container
 from tests.builders import (
     APPROVE,
@@ -201,6 +202,20 @@ class TestApply:
         assert detail["deadline"]["legal"] == "10 ngày làm việc"
         assert ("version_moved", codes["A"], "nguyenvanan@example.vn") in notices(container)
         with container.transaction() as uow:
+            [message] = [
+                dict(r.payload)
+                for r in uow.session.exec(
+                    select(OutboxEventRow).where(OutboxEventRow.channel == "email")
+                ).all()
+                if r.payload.get("notice") == "version_moved"
+            ]
+        worded = word(message, "https://motcua.example.vn")
+        assert worded.subject == f"Thay đổi thời gian hẹn trả kết quả hồ sơ {codes['A']}"
+        assert "phiên bản 2" in worded.paragraphs[0]
+        assert "Hẹn mới: 09:00 ngày 19/03/2026" in worded.paragraphs[1]
+        sms = sms_text(message, public_url="https://motcua.example.vn", ascii_only=False)
+        assert "sang 09:00 ngày 19/03/2026 do áp dụng quy trình mới" in sms
+        with container.transaction() as uow:
             [row] = uow.session.exec(select(VersionMoveRow)).all()
         assert row.policy == "new_term"
         assert row.old_due_at is not None
@@ -220,6 +235,24 @@ class TestApply:
         assert "Task_Approval" in reason
         assert version_of(container, codes["B"]) == 1
         assert api.dossier(codes["B"])["version_moves"] == []
+
+    def test_a_step_taken_after_the_dry_run_is_seen_when_applying(
+        self, api: Api, container: Container, v2: Callable[[], None]
+    ) -> None:
+        code = api.received(at="2026-03-02T09:30")
+        v2()
+        with container.transaction() as uow:
+            [candidate] = vm.dry_run(container.services, uow, ADMIN, RESIDENCE, move_input()).candidates
+        assert candidate.movable
+        # Meanwhile the specialist proposes approval: the dossier now waits for the leader's renamed task.
+        api.complete_step(code, "appraisal", SPECIALIST, PROPOSE_APPROVE)
+
+        report = apply(container, [code])
+
+        assert report.moved == []
+        assert "Task_Approval" in report.refused[0][1]
+        assert version_of(container, code) == 1
+        assert api.dossier(code)["tasks"][0]["step"] == "approval"
 
     def test_applying_twice_moves_once(self, api: Api, container: Container, v2: Callable[[], None]) -> None:
         code = api.received(at="2026-03-02T09:30")
