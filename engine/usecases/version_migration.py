@@ -239,7 +239,7 @@ def _evaluate(
     try:
         ensure_spec(uow, services.runtime, row.spec_hash)
         instance = services.runtime.loads(row.spec_hash, row.workflow_state)
-        services.runtime.migrate(instance, pair.target.spec_hash)
+        services.runtime.migrate(instance, pair.target.spec_hash, copy=False)  # read for this check only
     except DomainError as exc:
         refusal = exc
     clock = new_clock(calendars.of(row.agency_code), row, pair, now)
@@ -310,13 +310,22 @@ def _retitle(ctx: progress.DossierContext) -> None:
         ctx.uow.session.add(row)
 
 
+LEVELS = {"on_track": 0, "near_due": 1, "overdue": 2}
+
+
 def _level(ctx: progress.DossierContext, now: datetime) -> str:
-    due = ctx.dossier.due_at
-    if due is None:
+    """The level to keep after a new due time: lower when the new due time takes it back, else as reported.
+
+    A level not reached yet is the deadline scan's to report, with its event (as usecases/recompute.py).
+    """
+    due, reported = ctx.dossier.due_at, ctx.dossier.deadline_state
+    if due is None or reported not in LEVELS:
         return "on_track"
     if due <= now:
-        return "overdue"
-    return "near_due" if progress.near_due_moment(ctx, due) <= now else "on_track"
+        actual = "overdue"
+    else:
+        actual = "near_due" if progress.near_due_moment(ctx, due) <= now else "on_track"
+    return actual if LEVELS[actual] < LEVELS[reported] else reported
 
 
 def _set_clock(ctx: progress.DossierContext, pair: Pair, clock: Clock, now: datetime) -> None:
@@ -367,7 +376,8 @@ def move_one(
         raise _refuse(f"Hồ sơ {row.code} đã kết thúc.", f"Dossier {row.code} is closed.")
     ensure_spec(uow, services.runtime, pair.target.spec_hash)
     ctx = progress.open_context(services, uow, row)
-    moved = services.runtime.migrate(ctx.instance, pair.target.spec_hash)
+    # In place: on a refusal the transaction rolls back and this context is dropped.
+    moved = services.runtime.migrate(ctx.instance, pair.target.spec_hash, copy=False)
     old_due = row.due_at
     clock = new_clock(ctx.calendar, row, pair, now)
     target_definition: ProcedureDefinition = definition_of(pair.target)

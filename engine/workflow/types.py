@@ -107,6 +107,6 @@ class WorkflowRuntime(Protocol):
         """Rebuild an instance of a registered spec."""
         ...
 
-    def migrate(self, instance: Instance, spec_hash: str) -> Instance:
-        """A copy of the instance moved onto another registered spec (Conflict when it does not fit)."""
+    def migrate(self, instance: Instance, spec_hash: str, *, copy: bool = True) -> Instance:
+        """The instance moved onto another registered spec (Conflict: it cannot move); copied by default."""
         ...
