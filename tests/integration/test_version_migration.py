@@ -21,15 +21,19 @@ from engine.usecases import version_migration as vm
 from integrations.notify.messages import sms_text, word
 from portal.wiring import Container
 from tests.builders import (
+    AN,
     APPROVE,
+    ASK_SUPPLEMENT,
     LEADER,
     OFFICER,
     PROPOSE_APPROVE,
     RESIDENCE,
     RETURN_AT_COUNTER,
     SPECIALIST,
+    SUPPLY,
     Api,
     notices,
+    ok,
 )
 from tests.versions import LONGER_AND_RENAMED, publish_edited, restore_versions
 
@@ -331,3 +335,38 @@ class TestMovedDossierFinishesOnTheNewProcess:
 
         # Received Mon 02/03 09:30 on version 2: 10 working days → Mon 16/03 09:30.
         assert api.dossier(code)["deadline"]["due_at"] == "2026-03-16T09:30:00+07:00"
+
+
+class TestPausedDossier:
+    """Asked to supplement Tue 03/03 09:30 (48 working hours left), moved Thu 05/03, supplied Mon 09/03."""
+
+    def paused(self, api: Api, v2: Callable[[], None]) -> str:
+        code = api.received(at="2026-03-02T09:30")
+        api.at("2026-03-03T09:30").complete_step(code, "appraisal", SPECIALIST, ASK_SUPPLEMENT)
+        v2()
+        api.at("2026-03-05T09:00")
+        return code
+
+    def test_keep_counts_the_time_left_under_the_old_term(
+        self, api: Api, container: Container, v2: Callable[[], None]
+    ) -> None:
+        code = self.paused(api, v2)
+        assert apply(container, [code]).moved == [code]
+
+        ok(api.at("2026-03-09T09:00").post(f"/dossiers/{code}/supplement", AN, SUPPLY))
+
+        # 48 working hours from Mon 09/03 09:00 → Tue 17/03 09:00.
+        assert api.dossier(code)["deadline"]["due_at"] == "2026-03-17T09:00:00+07:00"
+
+    def test_new_term_gives_the_new_budget_when_the_citizen_answers(
+        self, api: Api, container: Container, v2: Callable[[], None]
+    ) -> None:
+        code = self.paused(api, v2)
+        assert apply(container, [code], vm.NEW_TERM).moved == [code]
+
+        ok(api.at("2026-03-09T09:00").post(f"/dossiers/{code}/supplement", AN, SUPPLY))
+
+        # The new term, 10 working days, from Mon 09/03 09:00 → Mon 23/03 09:00.
+        detail = api.dossier(code)
+        assert detail["deadline"]["due_at"] == "2026-03-23T09:00:00+07:00"
+        assert detail["status"]["code"] == 4
