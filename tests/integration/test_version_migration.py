@@ -13,12 +13,15 @@ from typing import Any
 
 import pytest
 from sqlmodel import select
+from typer.testing import CliRunner
 
 from engine.actor import Actor, Role
 from engine.errors import Forbidden, InvalidInput
 from engine.store.models import DossierRow, OutboxEventRow, ProcedureVersionRow, VersionMoveRow
 from engine.usecases import version_migration as vm
 from integrations.notify.messages import sms_text, word
+from portal.cli import app
+from portal.settings import get_settings
 from portal.wiring import Container
 from tests.builders import (
     AN,
@@ -370,3 +373,36 @@ class TestPausedDossier:
         detail = api.dossier(code)
         assert detail["deadline"]["due_at"] == "2026-03-23T09:00:00+07:00"
         assert detail["status"]["code"] == 4
+
+
+class TestCli:
+    def test_dry_run_then_apply_from_the_command_line(
+        self, api: Api, container: Container, tmp_path: Path, v2: Callable[[], None]
+    ) -> None:
+        codes = in_flight(api)
+        v2()
+        env = {
+            "MOTCUA_ENV": "test",
+            "MOTCUA_DATABASE_URL": container.engine.url.render_as_string(hide_password=False),
+            "MOTCUA_DATA_DIR": str(tmp_path),
+        }
+
+        def run(*args: str) -> str:
+            get_settings.cache_clear()
+            try:
+                result = CliRunner().invoke(app, ["procedures", "move", RESIDENCE, *args], env=env)
+            finally:
+                get_settings.cache_clear()
+            assert result.exit_code == 0, result.output
+            return result.output
+
+        preview = run("--from", "1", "--to", "2")
+        assert f"{codes['A']}\t09:30 11/03/2026 → 09:30 11/03/2026\tcó thể chuyển" in preview
+        assert f"{codes['B']}" in preview
+        assert "Task_Approval" in preview
+        assert version_of(container, codes["A"]) == 1
+
+        done = run("--from", "1", "--to", "2", "--apply", "--note", NOTE)
+        assert f"✓ {codes['A']}" in done
+        assert f"✗ {codes['B']}" in done
+        assert version_of(container, codes["A"]) == 2
