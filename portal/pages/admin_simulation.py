@@ -87,7 +87,6 @@ def _simulation_page(
     code: str,
     *,
     scenarios: list[Any] | None = None,
-    scenario_error: FormErrors | None = None,
 ) -> HTMLResponse:
     versions = _versions(c, actor, code)
     data = _sim_input(request)
@@ -111,7 +110,7 @@ def _simulation_page(
         "data": data or sim_uc.SimulationInput(version=str(versions[0].version)),
         "agencies": _agencies(c, actor),
         "result": result,
-        "errors": scenario_error or errors,
+        "errors": errors,
         "scenarios": scenarios,
         "clock_labels": CLOCK_LABELS,
         "query_string": request.url.query if data is not None else "",  # the scenarios keep the simulation

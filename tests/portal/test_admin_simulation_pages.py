@@ -66,6 +66,12 @@ class TestSimulation:
         # Appraisal: once on the happy path, twice (interrupted, then again) with the supplement.
         assert page.text.count('data-step="appraisal"') == 3
 
+    def test_in_english(self, browse: Browse) -> None:
+        page = browse(ADMIN).get(SIMULATE, params={"ngay": "13/02/2026", "gio": "10:00", "lang": "en"})
+        assert page.status_code == 200
+        assert "Simulate the due dates" in page.text
+        assert "Appointment:" in page.text
+
     def test_bad_input_is_named_next_to_each_field(self, browse: Browse) -> None:
         page = browse(ADMIN).get(
             SIMULATE,
