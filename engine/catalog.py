@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from engine.errors import NotFound
 from engine.procedure import ProcedureDefinition, parse_definition, procedure_folders, read_folder
 from engine.store.db import UnitOfWork
-from engine.store.models import BpmnSpecRow, ProcedureVersionRow
+from engine.store.models import BpmnSpecRow, DossierRow, ProcedureVersionRow
 from engine.workflow.types import SpecInfo, WorkflowRuntime
 
 
@@ -132,6 +132,14 @@ def definition_of(row: ProcedureVersionRow) -> ProcedureDefinition:
         )
         _DEFINITIONS[row.content_hash] = found
     return found
+
+
+def term_of(uow: UnitOfWork, dossier: DossierRow, definition: ProcedureDefinition) -> ProcedureDefinition:
+    """The definition whose legal term a dossier's clock counts: its own version's, or the one a move kept."""
+    if dossier.term_version_id is None or dossier.term_version_id == dossier.procedure_version_id:
+        return definition
+    row = uow.session.get(ProcedureVersionRow, dossier.term_version_id)
+    return definition if row is None else definition_of(row)
 
 
 def ensure_spec(uow: UnitOfWork, runtime: WorkflowRuntime, spec_hash: str) -> None:

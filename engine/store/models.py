@@ -84,6 +84,8 @@ class DossierRow(SQLModel, table=True):
         # one ordered range per (agency, level) from the changed day on, keyset on (due_at, id).
         Index("ix_dossier_clock_due", "deadline_state", "due_at", "id"),
         Index("ix_dossier_agency_clock_due", "agency_code", "deadline_state", "due_at", "id"),
+        # The open dossiers of one procedure version, keyset on id (a move to a newer version lists them).
+        Index("ix_dossier_version_status_id", "procedure_version_id", "status", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -123,6 +125,9 @@ class DossierRow(SQLModel, table=True):
     deadline_state: str = Field(default="on_track", sa_column_kwargs={"server_default": "on_track"})
     near_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     spec_hash: str = Field(max_length=64)
+    # The version whose legal term (deadline, clock policy) the clock counts, when a move to a newer version
+    # kept the term the dossier started with (engine/usecases/version_migration.py); None: its own version's.
+    term_version_id: int | None = None
     workflow_state: str = Field(sa_column=Column(Text, nullable=False))
     version: int = Field(default=1, sa_column=_DOSSIER_VERSION)
     updated_at: datetime = Field(sa_type=UTCDateTime)
@@ -342,6 +347,24 @@ class DeadlineShiftRow(SQLModel, table=True):
     old_due_at: datetime = Field(sa_type=UTCDateTime)
     new_due_at: datetime = Field(sa_type=UTCDateTime)
     reason: str = Field(max_length=500)
+    at: datetime = Field(sa_type=UTCDateTime)
+
+
+class VersionMoveRow(SQLModel, table=True):
+    """A running dossier moved to another version of its procedure: who, when, why, and its due time then."""
+
+    __tablename__ = "version_move"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    from_version_id: int = Field(foreign_key="procedure_version.id")
+    to_version_id: int = Field(foreign_key="procedure_version.id")
+    policy: str = Field(max_length=12)  # keep | new_term
+    note: str = Field(max_length=500)
+    old_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    new_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    actor_subject: str = Field(max_length=255)
+    actor_name: str = Field(max_length=255)
     at: datetime = Field(sa_type=UTCDateTime)
 
 

@@ -53,6 +53,7 @@ TABLES = {
     "status_change",
     "submission",
     "upload",
+    "version_move",
     "web_session",
     "work_task",
 }
