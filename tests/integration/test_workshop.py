@@ -320,7 +320,7 @@ class TestPublishing:
 
 class TestCli:
     def test_publish_from_a_folder_checks_then_publishes(self, workshop: Container, tmp_path: Path) -> None:
-        from portal.cli.main import app
+        from portal.cli import app
 
         with workshop.transaction() as uow:
             _name, data = uc.export_zip(uow, ADMIN, residence_version(workshop).id or 0)
@@ -343,10 +343,17 @@ class TestCli:
 
 
 def test_a_script_outside_the_sandbox_is_refused_naming_its_element(workshop: Container) -> None:
+    """spiff-arena's «read /etc/passwd» model opens (its script would fail in the sandbox at run time: no
+    `open`, no `os`); with an import added, the sandbox refuses it before anything runs, naming the task."""
     draft_id = new_draft(workshop)
+    real = (FIXTURES / "spiff-arena-read-etc-passwd.bpmn").read_text(encoding="utf-8")
     with workshop.transaction() as uow:
-        data = (FIXTURES / "spiff-arena-read-etc-passwd.bpmn").read_bytes()
-        uc.import_bpmn(uow, ADMIN, draft_id, data, now(workshop))
+        uc.import_bpmn(uow, ADMIN, draft_id, real.encode(), now(workshop))
+    opened = check(workshop, draft_id).problems
+    assert {p.element_id for p in opened} >= {"Event_05ctc03"}  # an end event without MotCua's status
+    importing = real.replace("<bpmn:script>user_list", "<bpmn:script>import os\nuser_list")
+    with workshop.transaction() as uow:
+        uc.import_bpmn(uow, ADMIN, draft_id, importing.encode(), now(workshop))
     [problem] = check(workshop, draft_id).problems
     assert problem.element_id == "read_etc_passwd"
     assert problem.message.startswith("process.bpmn không hợp lệ")
