@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]
 
 from engine.calendar import DeadlineUnit
 from engine.catalog import Published, is_published, publish_folders
@@ -31,7 +31,8 @@ class Problem:
 
     `message` is the Vietnamese line `motcua procedures check` prints (unchanged); `element_id` names the BPMN
     element it is about when it is about one; `field` is a procedure.yaml key path (`budgets.appraisal`,
-    `deadline.unit`) or `form` for the e-form; `file` is the folder file (`process.bpmn`, `scenarios/01.json`).
+    `deadline.unit`) or `form` for the e-form; `file` is the folder file (`process.bpmn`,
+    `scenarios/01.json`).
     """
 
     message: str
@@ -47,12 +48,18 @@ class Problem:
     @classmethod
     def of(cls, data: dict[str, Any]) -> Problem:
         """Back from `as_dict`."""
-        return cls(**{k: data.get(k) for k in ("message", "message_en", "element_id", "field", "file")})
+        return cls(
+            str(data.get("message") or ""),
+            str(data.get("message_en") or ""),
+            element_id=data.get("element_id"),
+            field=data.get("field"),
+            file=data.get("file"),
+        )
 
 
 @dataclass
 class FolderReport:
-    """Problems found in one procedure folder: `problems` are the printed lines, `details` the structured ones."""
+    """Problems found in one procedure folder: `problems` the printed lines, `details` the structured ones."""
 
     path: Path
     problems: list[str] = field(default_factory=list)
@@ -282,7 +289,10 @@ def check_folder(
     except DomainError:
         report.add(
             Problem(
-                f"không có biểu mẫu {form_file}", f"there is no form {form_file}", field="form", file=form_file
+                f"không có biểu mẫu {form_file}",
+                f"there is no form {form_file}",
+                field="form",
+                file=form_file,
             )
         )
     report.add(*_check_tasks(info, definition, forms, _lane_ids(folder.bpmn_xml)))

@@ -27,13 +27,17 @@ VERSION_COLUMNS = ("published_by", "published_by_name", "change_summary", "retir
 
 
 def upgrade() -> None:
-    op.add_column("procedure_version", sa.Column("published_by", sqlmodel.AutoString(length=255), nullable=True))
+    op.add_column(
+        "procedure_version", sa.Column("published_by", sqlmodel.AutoString(length=255), nullable=True)
+    )
     op.add_column(
         "procedure_version", sa.Column("published_by_name", sqlmodel.AutoString(length=255), nullable=True)
     )
     op.add_column("procedure_version", sa.Column("change_summary", sa.JSON(), nullable=True))
     op.add_column("procedure_version", sa.Column("retired_at", UTCDateTime(timezone=True), nullable=True))
-    op.add_column("procedure_version", sa.Column("retired_by", sqlmodel.AutoString(length=255), nullable=True))
+    op.add_column(
+        "procedure_version", sa.Column("retired_by", sqlmodel.AutoString(length=255), nullable=True)
+    )
     op.create_index("ix_dossier_version_status", "dossier", ["procedure_version_id", "status"])
     op.create_table(
         "procedure_version_file",

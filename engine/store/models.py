@@ -71,7 +71,7 @@ class ProcedureVersionRow(SQLModel, table=True):
 
 
 class ProcedureVersionFileRow(SQLModel, table=True):
-    """The files of a published version's procedure folder (procedure.yaml, process.bpmn, scenarios, e-form)."""
+    """The files of a published version's folder (procedure.yaml, process.bpmn, scenarios, e-form)."""
 
     __tablename__ = "procedure_version_file"
     __table_args__ = (UniqueConstraint("version_id", "path"),)
@@ -83,7 +83,7 @@ class ProcedureVersionFileRow(SQLModel, table=True):
 
 
 class ProcedureDraftRow(SQLModel, table=True):
-    """A procedure being authored in the workshop (/quan-tri/thu-tuc): its files live in procedure_draft_file."""
+    """A procedure being authored in the workshop (/quan-tri/thu-tuc); its files: procedure_draft_file."""
 
     __tablename__ = "procedure_draft"
     __table_args__ = (Index("ix_procedure_draft_code_state", "code", "state"),)

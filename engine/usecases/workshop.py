@@ -30,7 +30,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]
 from sqlalchemy import func
 from sqlmodel import col, select
 
@@ -132,8 +132,8 @@ def list_procedures(uow: UnitOfWork, actor: Actor) -> list[ProcedureLine]:
     """
     require_admin(actor)
     session = uow.session
-    counts = dict(
-        session.exec(  # type: ignore[call-overload]
+    counts: dict[int, int] = dict(
+        session.exec(
             select(DossierRow.procedure_version_id, func.count())
             .where(col(DossierRow.status).in_([int(s) for s in OPEN]))
             .group_by(col(DossierRow.procedure_version_id))
@@ -147,7 +147,7 @@ def list_procedures(uow: UnitOfWork, actor: Actor) -> list[ProcedureLine]:
     ).all()
     for row in versions:
         line = lines.setdefault(row.code, ProcedureLine(row.code, row.name, row.slug))
-        line.versions.append(VersionLine(row, int(counts.get(row.id, 0))))
+        line.versions.append(VersionLine(row, int(counts.get(row.id or 0, 0))))
     drafts = session.exec(
         select(ProcedureDraftRow).where(ProcedureDraftRow.state == "open").order_by(col(ProcedureDraftRow.id))
     ).all()
@@ -217,9 +217,9 @@ def _write_files(uow: UnitOfWork, draft_id: int, files: dict[str, str]) -> None:
             select(ProcedureDraftFileRow).where(ProcedureDraftFileRow.draft_id == draft_id)
         ).all()
     }
-    for path, row in existing.items():
+    for path, stale in existing.items():
         if path not in files:
-            session.delete(row)
+            session.delete(stale)
     for path, content in files.items():
         row = existing.get(path)
         if row is None:
@@ -407,8 +407,10 @@ def safe_bpmn(data: bytes, field_name: str = "file") -> str:
     if _DTD_RE.search(data):
         raise _import_error(
             field_name,
-            "Tệp có khai báo DOCTYPE/ENTITY (thực thể XML) — bị từ chối để chống tấn công XXE và «billion laughs».",
-            "The file declares a DOCTYPE/ENTITY (XML entities) — refused to prevent XXE and billion-laughs attacks.",
+            "Tệp có khai báo DOCTYPE/ENTITY (thực thể XML) — bị từ chối để chống tấn công XXE "
+            "và «billion laughs».",
+            "The file declares a DOCTYPE/ENTITY (XML entities) — refused to prevent XXE "
+            "and billion-laughs attacks.",
         )
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     try:
@@ -439,7 +441,7 @@ def process_ids(bpmn_xml: str) -> list[str]:
 def import_bpmn(
     uow: UnitOfWork, actor: Actor, draft_id: int, data: bytes, now: datetime
 ) -> ProcedureDraftRow:
-    """Replace a draft's process.bpmn with an uploaded one; procedure.yaml's process_id follows its process."""
+    """Replace a draft's process.bpmn with an uploaded one; procedure.yaml's process_id follows it."""
     draft = _open_draft(uow, actor, draft_id)
     xml = safe_bpmn(data)
     files = draft_files(uow, draft_id)
@@ -455,7 +457,7 @@ def import_bpmn(
     return draft
 
 
-def read_zip(data: bytes) -> dict[str, str]:
+def read_zip(data: bytes) -> dict[str, str]:  # noqa: C901, PLR0912 — one check per way a zip can be bad
     """The files of a procedure folder zipped (at the top or under one folder), checked and bounded."""
     if len(data) > MAX_ZIP_BYTES:
         raise UploadTooLarge(MAX_ZIP_BYTES)
@@ -502,7 +504,9 @@ def read_zip(data: bytes) -> dict[str, str]:
             raise UploadTooLarge(MAX_FILE_BYTES)
         try:
             with archive.open(info) as member:
-                content = member.read(MAX_FILE_BYTES + 1)  # a header that lies about the size reads no further
+                content = member.read(
+                    MAX_FILE_BYTES + 1
+                )  # a header that lies about the size reads no further
         except (zipfile.BadZipFile, ValueError, OSError):
             raise _import_error("file", "Tệp .zip bị hỏng.", "The .zip is damaged.") from None
         if len(content) > MAX_FILE_BYTES:
@@ -553,7 +557,7 @@ def _touch(draft: ProcedureDraftRow, actor: Actor, now: datetime) -> None:
     draft.updated_by, draft.updated_at = actor.subject, now
 
 
-def save_file(
+def save_file(  # noqa: PLR0917 — who, which draft, which file, what, when
     uow: UnitOfWork, actor: Actor, draft_id: int, path: str, content: str, now: datetime
 ) -> ProcedureDraftRow:
     """Replace one file of a draft (BPMN XML is checked like an import: no entities, BPMN 2.0)."""
@@ -636,7 +640,8 @@ class MetadataInput:
         """The form's values of a procedure.yaml mapping."""
         deadline = raw.get("deadline") if isinstance(raw.get("deadline"), dict) else {}
         fee = raw.get("fee") if isinstance(raw.get("fee"), dict) else {}
-        assert isinstance(deadline, dict) and isinstance(fee, dict)
+        assert isinstance(deadline, dict)
+        assert isinstance(fee, dict)
         papers = [p for p in raw.get("papers") or [] if isinstance(p, dict)]
         budgets = raw.get("budgets") if isinstance(raw.get("budgets"), dict) else {}
         assert isinstance(budgets, dict)
@@ -688,7 +693,9 @@ def _lines(text: str, limit: int = 20, width: int = 400) -> list[str]:
     return [" ".join(line.split())[:width] for line in text.splitlines() if line.strip()][:limit]
 
 
-def _check_metadata(data: MetadataInput) -> tuple[dict[str, Any], dict[str, FieldError]]:  # noqa: C901, PLR0912
+def _check_metadata(  # noqa: C901, PLR0912, PLR0915 — one rule per field of the form
+    data: MetadataInput,
+) -> tuple[dict[str, Any], dict[str, FieldError]]:
     """The procedure.yaml keys the form sets, and a field error per bad field."""
     problems: dict[str, FieldError] = {}
     out: dict[str, Any] = {}
@@ -936,7 +943,10 @@ def change_summary(old: dict[str, str] | None, new: dict[str, str]) -> dict[str,
 def publish_draft(
     uow: UnitOfWork, actor: Actor, draft_id: int, tools: Tools, now: datetime
 ) -> ProcedureVersionRow:
-    """Publish a checked draft as a new version (checked again if it changed since); Conflict while problems stand."""
+    """Publish a checked draft as a new version (checked again if it changed since).
+
+    Conflict (DraftHasProblems) while any problem stands; Conflict (AlreadyPublished) for known content.
+    """
     draft = _open_draft(uow, actor, draft_id)
     files = draft_files(uow, draft_id)
     digest = content_hash(files, draft.slug, tools.forms.root)
@@ -988,7 +998,7 @@ def publish_draft(
     return row
 
 
-def _audit(
+def _audit(  # noqa: PLR0917 — the admin_change row's parts
     uow: UnitOfWork, actor: Actor, kind: str, summary: str, row: ProcedureVersionRow, now: datetime
 ) -> None:
     uow.session.add(

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from portal.pages import account, admin_agencies, admin_procedures, citizen, counter, filing, public, supervise, work
+from portal.pages import (
+    account,
+    admin_agencies,
+    admin_procedures,
+    citizen,
+    counter,
+    filing,
+    public,
+    supervise,
+    work,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     public.router,

@@ -308,7 +308,7 @@ def _draft_page(  # noqa: PLR0913 — the page's parts, each may come from a ref
 
 
 def _by_field(problems: list[Problem]) -> dict[str, list[Problem]]:
-    """Problems by the form area they belong to (`budgets.appraisal` → budgets, `deadline.unit` → deadline)."""
+    """Problems by the form area (`budgets.appraisal` → budgets, `deadline.unit` → deadline)."""
     out: dict[str, list[Problem]] = {}
     for p in problems:
         if p.field:

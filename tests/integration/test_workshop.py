@@ -24,7 +24,9 @@ from portal.wiring import Container, build_services
 from tests.builders import RESIDENCE, Api
 from tests.conftest import VOLATILE
 
-ADMIN = Actor(subject="admin-1", username="quantri", roles=frozenset({Role.ADMIN}), full_name="Quản trị hệ thống")
+ADMIN = Actor(
+    subject="admin-1", username="quantri", roles=frozenset({Role.ADMIN}), full_name="Quản trị hệ thống"
+)
 OFFICER = Actor(subject="o", username="motcua.badinh", roles=frozenset({Role.OFFICER}), agency="H29.12.3")
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "bpmn"
 
@@ -44,8 +46,7 @@ LAUGHS = b"""<?xml version="1.0"?>
 </bpmn:definitions>"""
 
 
-@pytest.fixture
-def workshop(container: Container) -> Iterator[Container]:
+def restoring_versions(container: Container) -> Iterator[Container]:
     """Versions published by a test are removed afterwards and the seeded ones made current again."""
     with container.transaction() as uow:
         rows = uow.session.exec(select(ProcedureVersionRow)).all()
@@ -61,6 +62,12 @@ def workshop(container: Container) -> Iterator[Container]:
         for row in uow.session.exec(select(ProcedureVersionRow)).all():
             row.is_current, row.retired_at, row.retired_by = saved[row.id]
             uow.session.add(row)
+
+
+@pytest.fixture
+def workshop(container: Container) -> Iterator[Container]:
+    """The container; what the test published is removed afterwards."""
+    yield from restoring_versions(container)
 
 
 def now(c: Container):  # noqa: ANN201 — the test clock's time
@@ -116,7 +123,9 @@ class TestDrafts:
         with workshop.transaction() as uow, pytest.raises(Forbidden):
             uc.draft_blank(uow, OFFICER, now(workshop))
 
-    def test_a_budget_over_the_legal_term_is_a_problem_on_the_budgets_field(self, workshop: Container) -> None:
+    def test_a_budget_over_the_legal_term_is_a_problem_on_the_budgets_field(
+        self, workshop: Container
+    ) -> None:
         draft_id = new_draft(workshop)
         set_budget(workshop, draft_id, "appraisal", "60")
         outcome = check(workshop, draft_id)
@@ -133,7 +142,7 @@ class TestDrafts:
             assert broken != xml
             uc.save_file(uow, ADMIN, draft_id, "process.bpmn", broken, now(workshop))
         problems = check(workshop, draft_id).problems
-        assert any(p.element_id == "Task_Approval" and "step" in p.message for p in problems)
+        assert any(p.element_id == "Task_Approval" and "step" in p.message for p in problems)  # noqa: PT018
 
     def test_bad_metadata_names_each_field_and_writes_nothing(self, workshop: Container) -> None:
         draft_id = new_draft(workshop)
@@ -151,18 +160,23 @@ class TestDrafts:
     def test_the_eform_schema_must_be_json(self, workshop: Container) -> None:
         draft_id = new_draft(workshop)
         with workshop.transaction() as uow, pytest.raises(InvalidInput) as refused:
-            uc.save_file(uow, ADMIN, draft_id, "forms/permanent-residence.schema.json", "{oops", now(workshop))
+            uc.save_file(
+                uow, ADMIN, draft_id, "forms/permanent-residence.schema.json", "{oops", now(workshop)
+            )
         assert "form_schema" in refused.value.fields
 
 
 class TestImports:
     @pytest.mark.parametrize("payload", [XXE, LAUGHS], ids=["xxe", "billion-laughs"])
-    def test_entity_declarations_are_refused_with_a_clear_message(self, workshop: Container, payload: bytes) -> None:
+    def test_entity_declarations_are_refused_with_a_clear_message(
+        self, workshop: Container, payload: bytes
+    ) -> None:
         draft_id = new_draft(workshop)
         with workshop.transaction() as uow, pytest.raises(InvalidInput) as refused:
             uc.import_bpmn(uow, ADMIN, draft_id, payload, now(workshop))
         error = refused.value.fields["file"]
-        assert "DOCTYPE/ENTITY" in error.message and "XXE" in error.message
+        assert "DOCTYPE/ENTITY" in error.message
+        assert "XXE" in error.message
         assert "billion-laughs" in error.message_en
 
     def test_a_file_over_the_cap_is_too_large(self, workshop: Container) -> None:
@@ -254,12 +268,11 @@ class TestPublishing:
         assert row.change_summary is not None
         assert row.change_summary["changed"] == ["procedure.yaml"]
         assert row.change_summary["fee"]["after"]["amount"] == 25000
-        assert "budgets" in row.change_summary and "deadline" not in row.change_summary
+        assert "budgets" in row.change_summary
+        assert "deadline" not in row.change_summary
         after = api.filed()
         with workshop.transaction() as uow:
-            versions = {
-                d.code: d.procedure_version_id for d in uow.session.exec(select(DossierRow)).all()
-            }
+            versions = {d.code: d.procedure_version_id for d in uow.session.exec(select(DossierRow)).all()}
             lines = uc.list_procedures(uow, ADMIN)
             audit = uow.session.exec(select(AdminChangeRow)).all()
         assert versions == {before: old.id, after: row.id}
@@ -293,7 +306,9 @@ class TestPublishing:
         refused = api.file()
         assert refused.status_code == 404
 
-    def test_an_exported_version_passes_the_check_unchanged(self, workshop: Container, tmp_path: Path) -> None:
+    def test_an_exported_version_passes_the_check_unchanged(
+        self, workshop: Container, tmp_path: Path
+    ) -> None:
         with workshop.transaction() as uow:
             name, data = uc.export_zip(uow, ADMIN, residence_version(workshop).id or 0)
         assert name == "permanent-residence-v1.zip"
@@ -315,7 +330,8 @@ class TestPublishing:
             draft = uc.import_zip(uow, ADMIN, data, now(workshop))
             assert draft.base_version_id == current.id
             files = uc.draft_files(uow, draft.id or 0)
-        assert "procedure.yaml" in files and "scenarios/01-online-accepted-early.json" in files
+        assert "procedure.yaml" in files
+        assert "scenarios/01-online-accepted-early.json" in files
 
 
 class TestCli:
@@ -333,7 +349,8 @@ class TestCli:
         runner = CliRunner()
         refused = runner.invoke(app, ["procedures", "publish", str(folder)], env=env)
         assert refused.exit_code == 1, refused.output
-        assert "vượt thời hạn luật định" in refused.output and "[budgets]" in refused.output
+        assert "vượt thời hạn luật định" in refused.output
+        assert "[budgets]" in refused.output
         raw["budgets"]["appraisal"] = 30
         (folder / "procedure.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
         done = runner.invoke(app, ["procedures", "publish", str(folder)], env=env)
