@@ -40,7 +40,7 @@ TEXT_CAP = uc.MAX_FILE_BYTES  # one file typed in a textarea
 STATE_LABELS = {
     "published": N_("Đang áp dụng"),
     "superseded": N_("Phiên bản cũ"),
-    "retired": N_("Ngừng áp dụng"),
+    "retired": N_("Đã ngừng áp dụng"),
     "open": N_("Bản nháp"),
 }
 UNIT_LABELS = {
