@@ -20,6 +20,7 @@ from engine.store.models import AdminChangeRow, DossierRow, ProcedureVersionRow
 from engine.upload import UploadTooLarge
 from engine.usecases import workshop as uc
 from portal.pages.admin_procedures import tools_of
+from portal.settings import get_settings
 from portal.wiring import Container, build_services
 from tests.builders import RESIDENCE, Api
 from tests.conftest import VOLATILE
@@ -335,7 +336,9 @@ class TestPublishing:
 
 
 class TestCli:
-    def test_publish_from_a_folder_checks_then_publishes(self, workshop: Container, tmp_path: Path) -> None:
+    def test_publish_from_a_folder_checks_then_publishes(
+        self, workshop: Container, tmp_path: Path, request: pytest.FixtureRequest
+    ) -> None:
         from portal.cli import app
 
         with workshop.transaction() as uow:
@@ -347,6 +350,8 @@ class TestCli:
         (folder / "procedure.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
         env = {"MOTCUA_DATABASE_URL": str(workshop.engine.url.render_as_string(hide_password=False))}
         runner = CliRunner()
+        get_settings.cache_clear()  # the CLI reads MOTCUA_DATABASE_URL once per process
+        request.addfinalizer(get_settings.cache_clear)
         refused = runner.invoke(app, ["procedures", "publish", str(folder)], env=env)
         assert refused.exit_code == 1, refused.output
         assert "vượt thời hạn luật định" in refused.output
