@@ -296,15 +296,19 @@ def draft_from_version(
 ) -> ProcedureDraftRow:
     """A draft holding a copy of a published version's folder (its e-form too)."""
     base = get_version(uow, actor, version_id)
-    files = version_files(uow, base)
-    form = str(base.definition.get("form") or "")
+    return _new_draft(uow, actor, with_form(version_files(uow, base), base, forms), now, base)
+
+
+def with_form(files: dict[str, str], row: ProcedureVersionRow, forms: FormRegistry) -> dict[str, str]:
+    """A version's files with its e-form: its own when it kept one, else the one in forms/."""
+    form = str(row.definition.get("form") or "")
     form_path = f"forms/{form}.schema.json"
     if form and form_path not in files:
         try:
-            files[form_path] = json.dumps(forms.schema(form), ensure_ascii=False, indent=2) + "\n"
-        except Exception:  # noqa: BLE001 — a version whose e-form is gone still opens; the check says so
+            files = {**files, form_path: json.dumps(forms.schema(form), ensure_ascii=False, indent=2) + "\n"}
+        except NotFound:  # a version whose e-form is gone still opens; the check says so
             pass
-    return _new_draft(uow, actor, files, now, base)
+    return dict(sorted(files.items()))
 
 
 def draft_blank(uow: UnitOfWork, actor: Actor, now: datetime) -> ProcedureDraftRow:
@@ -966,7 +970,7 @@ def publish_draft(
             ProcedureVersionRow.code == read.definition.code, col(ProcedureVersionRow.is_current).is_(True)
         )
     ).first()
-    old_files = version_files(uow, previous) if previous is not None else None
+    old_files = with_form(version_files(uow, previous), previous, tools.forms) if previous else None
     info = tools.runtime.register(read.bpmn_xml, read.definition.process_id)
     published = publish_version(
         uow,

@@ -268,6 +268,7 @@ class TestPublishing:
         assert (row.version, row.published_by, row.published_by_name) == (2, "admin-1", "Quản trị hệ thống")
         assert row.change_summary is not None
         assert row.change_summary["changed"] == ["procedure.yaml"]
+        assert row.change_summary["added"] == []  # the e-form in forms/ is compared, not counted as new
         assert row.change_summary["fee"]["after"]["amount"] == 25000
         assert "budgets" in row.change_summary
         assert "deadline" not in row.change_summary

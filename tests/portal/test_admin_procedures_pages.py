@@ -310,3 +310,25 @@ class TestPublish:
         assert current(workshop).version == 1
         again = post(client, f"/quan-tri/thu-tuc/phien-ban/{new.id}/ngung", procedure_page, {})
         assert again.status_code == 409
+
+
+class TestBlankDraft:
+    def test_a_blank_draft_lists_what_is_missing_on_its_fields_then_is_discarded(
+        self, browse: Browse, workshop: Container
+    ) -> None:
+        client = browse(ADMIN)
+        listing = client.get("/quan-tri/thu-tuc")
+        made = post(client, "/quan-tri/thu-tuc/nhap/moi", listing, {})
+        assert made.status_code == 303
+        page = client.get(made.headers["location"])
+        assert '<li data-field="code">' in page.text
+        assert '<li data-field="name">' in page.text
+        assert "Đã tạo bản nháp" in page.text
+        draft_id = int(re.findall(r"/nhap/(\d+)", made.headers["location"])[0])
+        refused = post(client, f"/quan-tri/thu-tuc/nhap/{draft_id}/cong-bo", page, {})
+        assert refused.status_code == 409
+        dropped = post(client, f"/quan-tri/thu-tuc/nhap/{draft_id}/huy", page, {})
+        assert dropped.status_code == 303
+        assert f"/quan-tri/thu-tuc/nhap/{draft_id}" not in client.get("/quan-tri/thu-tuc").text
+        closed = post(client, f"/quan-tri/thu-tuc/nhap/{draft_id}/bpmn", page, {"bpmn_xml": uc.BLANK_BPMN})
+        assert closed.status_code == 409
