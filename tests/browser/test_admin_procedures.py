@@ -1,11 +1,12 @@
-"""The procedure workshop in a real browser: a draft of permanent residence, a budget over the legal term shown
-on its field, fixed, published; a citizen then files on the new version while an earlier dossier keeps its own."""
+"""The procedure workshop in a real browser: a draft of permanent residence, a budget over the legal term
+shown on its field, fixed, published; a citizen files on the new version, an earlier dossier keeps its own."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+from playwright.sync_api import Page
 from sqlmodel import select
 
 from engine.store.models import DossierRow, ProcedureVersionRow
@@ -18,9 +19,10 @@ ADMIN = "quantri"
 RESIDENCE = "1.004222"
 
 
-def budget_hours(page, step: str) -> str:  # type: ignore[no-untyped-def]
+def budget_hours(page: Page, step: str) -> str:
     """The hours input of a step budget row (rows are numbered in the order of procedure.yaml)."""
     name = page.locator(f"#budgets input[value='{step}']").get_attribute("name")
+    assert name
     return f"input[name='{name.replace('-step', '-hours')}']"
 
 
@@ -70,9 +72,7 @@ def test_the_administrator_fixes_a_budget_then_publishes_and_a_citizen_files_on_
     after = file_residence_online(sign_in("nguyenvanan"), portal.url, photo)
 
     with portal.container.transaction() as uow:
-        versions = {
-            row.id: row.version for row in uow.session.exec(select(ProcedureVersionRow)).all()
-        }
+        versions = {row.id: row.version for row in uow.session.exec(select(ProcedureVersionRow)).all()}
         filed = {d.code: versions[d.procedure_version_id] for d in uow.session.exec(select(DossierRow)).all()}
     assert filed[before] == 1
     assert filed[after] == 2
