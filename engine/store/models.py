@@ -61,6 +61,61 @@ class ProcedureVersionRow(SQLModel, table=True):
     definition: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     published_at: datetime = Field(sa_type=UTCDateTime)
     is_current: bool = Field(default=True, index=True)
+    # Who published it (None: published from processes/ at start-up), what changed against the version
+    # before, and when it was retired (no new filings on it; running dossiers keep it).
+    published_by: str | None = Field(default=None, max_length=255)
+    published_by_name: str | None = Field(default=None, max_length=255)
+    change_summary: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    retired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    retired_by: str | None = Field(default=None, max_length=255)
+
+
+class ProcedureVersionFileRow(SQLModel, table=True):
+    """The files of a published version's folder (procedure.yaml, process.bpmn, scenarios, e-form)."""
+
+    __tablename__ = "procedure_version_file"
+    __table_args__ = (UniqueConstraint("version_id", "path"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    version_id: int = Field(foreign_key="procedure_version.id", index=True)
+    path: str = Field(max_length=200)
+    content: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class ProcedureDraftRow(SQLModel, table=True):
+    """A procedure being authored in the workshop (/quan-tri/thu-tuc); its files: procedure_draft_file."""
+
+    __tablename__ = "procedure_draft"
+    __table_args__ = (Index("ix_procedure_draft_code_state", "code", "state"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40)
+    slug: str = Field(max_length=80)
+    name: str = Field(max_length=300)
+    state: str = Field(default="open", max_length=12)  # open | published | discarded
+    base_version_id: int | None = Field(default=None, foreign_key="procedure_version.id")
+    published_version_id: int | None = Field(default=None, foreign_key="procedure_version.id")
+    # The last check: problems as dicts (engine.checks.Problem) and the content it ran on.
+    problems: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    checked_hash: str | None = Field(default=None, max_length=64)
+    checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_by: str = Field(max_length=255)
+    created_by_name: str = Field(max_length=255)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_by: str = Field(max_length=255)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ProcedureDraftFileRow(SQLModel, table=True):
+    """One file of a draft's procedure folder, by relative path."""
+
+    __tablename__ = "procedure_draft_file"
+    __table_args__ = (UniqueConstraint("draft_id", "path"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    draft_id: int = Field(foreign_key="procedure_draft.id", index=True)
+    path: str = Field(max_length=200)
+    content: str = Field(sa_column=Column(Text, nullable=False))
 
 
 _DOSSIER_VERSION = Column("version", Integer, nullable=False, default=1)
@@ -84,7 +139,8 @@ class DossierRow(SQLModel, table=True):
         # one ordered range per (agency, level) from the changed day on, keyset on (due_at, id).
         Index("ix_dossier_clock_due", "deadline_state", "due_at", "id"),
         Index("ix_dossier_agency_clock_due", "agency_code", "deadline_state", "due_at", "id"),
-        # The open dossiers of one procedure version, keyset on id (a move to a newer version lists them).
+        # The open dossiers of one procedure version, keyset on id (a move to a newer version lists them;
+        # the workshop counts them per version in one grouped query).
         Index("ix_dossier_version_status_id", "procedure_version_id", "status", "id"),
     )
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from portal.pages import (
     account,
     admin_agencies,
+    admin_procedures,
     admin_simulation,
     citizen,
     counter,
@@ -26,4 +27,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     admin_agencies.router,
     supervise.router,
     admin_simulation.router,
+    admin_procedures.router,
 )
