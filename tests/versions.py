@@ -74,8 +74,17 @@ def restore_versions(container: Container) -> Iterator[None]:
     with container.engine.begin() as conn:
         for table in VOLATILE:
             conn.execute(text(f"DELETE FROM {table}"))
+        conn.execute(
+            text(
+                "DELETE FROM procedure_version_file WHERE version_id IN "
+                "(SELECT id FROM procedure_version WHERE version > 1)"
+            )
+        )
         conn.execute(text("DELETE FROM procedure_version WHERE version > 1"))
-        conn.execute(text("UPDATE procedure_version SET is_current = :yes"), {"yes": True})
+        conn.execute(
+            text("UPDATE procedure_version SET is_current = :yes, retired_at = NULL, retired_by = NULL"),
+            {"yes": True},
+        )
         conn.execute(
             text("DELETE FROM bpmn_spec WHERE spec_hash NOT IN (SELECT spec_hash FROM procedure_version)")
         )
