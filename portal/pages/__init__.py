@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from portal.pages import account, admin_agencies, citizen, counter, filing, public, ratings, supervise, work
+from portal.pages import (
+    account,
+    admin_agencies,
+    citizen,
+    counter,
+    filing,
+    opendata,
+    public,
+    ratings,
+    supervise,
+    work,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     public.router,
@@ -16,4 +27,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     admin_agencies.router,
     supervise.router,
     ratings.router,
+    opendata.router,
 )
