@@ -761,11 +761,11 @@ class RateLimitRow(SQLModel, table=True):
 
 
 class RatingRow(SQLModel, table=True):
-    """A citizen's satisfaction rating of one returned dossier (Circular 01/2018 Art. 12–15); once per dossier.
+    """A citizen's satisfaction rating of a returned dossier (Circular 01/2018 Art. 12–15); once per dossier.
 
-    The receiving agency and procedure are copied from the dossier so that the aggregation reads the ratings of
-    a scope and period through `ix_rating_agency_rated`, never the dossiers. Indicators 1–4, 6 and 7 are the
-    ones scored per dossier (2 / 1 / 0, None when not answered); `prefill` keeps what MotCua computed for
+    The receiving agency and procedure are copied from the dossier so that the aggregation reads the ratings
+    of a scope and period through `ix_rating_agency_rated`, never the dossiers. Indicators 1–4, 6 and 7 are
+    the ones scored per dossier (2 / 1 / 0, None when not answered); `prefill` keeps what MotCua computed for
     1–4 from the dossier's history, beside what was finally given.
     """
 
