@@ -330,12 +330,15 @@ def _rating_view(row: RatingRow, code: str) -> dict[str, Any]:
     }
 
 
-def rating_form(uow: UnitOfWork, actor: Actor, code: str) -> dict[str, Any]:
-    """What a rating page or GET shows: the rating if given, else whether it may be given and the prefill."""
+def rating_form(uow: UnitOfWork, actor: Actor, code: str, via: Via | None = None) -> dict[str, Any]:
+    """What a rating page or GET shows: the rating if given, else whether the actor may give it (`via`: only
+    that way; None: the applicant online or an officer of the agency at the counter) and the prefill."""
     dossier = load_for(uow, actor, code)
     row = _existing(uow, dossier)
     returned = dossier.status == Status.RETURNED
-    may_rate = row is None and returned and (is_owner(actor, dossier) or _is_officer_of(actor, dossier))
+    online = via in (None, "online") and is_owner(actor, dossier)
+    counter = via in (None, "counter") and _is_officer_of(actor, dossier)
+    may_rate = row is None and returned and (online or counter)
     return {
         "dossier": code,
         "status": dossier.status,

@@ -58,7 +58,7 @@ def _page(
     status_code: int = 200,
 ) -> HTMLResponse:
     with c.transaction() as uow:
-        state = uc.rating_form(uow, actor, code)
+        state = uc.rating_form(uow, actor, code, "counter" if counter else "online")
         view = dossier_overview(c.services, uow, actor, code)
     values = posted or {
         "overall": "",
