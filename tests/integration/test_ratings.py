@@ -3,11 +3,13 @@ from the dossier's history, aggregated per agency and officer for the agencies a
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from datetime import date
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from engine.errors import Forbidden
 from engine.usecases import ratings
@@ -92,6 +94,24 @@ class TestRateOnline:
         assert error(api.post(f"/dossiers/{code}/rating", OFFICER, GOOD), 409, "AlreadyRated")
         seen = ok(api.get(f"/dossiers/{code}/rating", OFFICER))
         assert (seen["rated"], seen["ratable"], seen["rating"]["overall"]) == (True, False, "very_satisfied")
+
+    def test_two_ratings_at_once_one_wins_and_the_other_is_409(self, api: Api, container: Container) -> None:
+        code = returned(api)
+        barrier = threading.Barrier(2)
+        statuses: list[int] = []
+
+        def rate(user: str) -> None:
+            barrier.wait()
+            statuses.append(api.post(f"/dossiers/{code}/rating", user, {"overall": "satisfied"}).status_code)
+
+        threads = [threading.Thread(target=rate, args=(user,)) for user in (AN, OFFICER)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(statuses) == [201, 409]
+        with container.engine.connect() as conn:
+            assert conn.execute(text("SELECT COUNT(*) FROM rating")).scalar_one() == 1
 
     def test_a_dossier_not_yet_returned_cannot_be_rated(self, api: Api) -> None:
         code = api.received()
