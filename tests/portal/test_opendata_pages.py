@@ -169,6 +169,9 @@ def test_the_page_lists_every_dataset_and_the_metadata_is_typed(browse: Browse) 
     for slug in SLUGS:
         assert f'href="/du-lieu-mo/{slug}.csv' in page.text
         assert f'href="/du-lieu-mo/{slug}/metadata.json"' in page.text
+    english = client.get("/du-lieu-mo?lang=en")
+    assert "Monthly dossier statistics per agency and procedure" in english.text
+    assert "No personal data" in english.text
     catalog = client.get("/du-lieu-mo/catalog.json").json()
     assert [d["identifier"] for d in catalog["dataset"]] == list(SLUGS)
     meta = json.loads(client.get("/du-lieu-mo/ty-le-dung-han/metadata.json").text)

@@ -23,6 +23,10 @@ class TestCitizen:
         assert "Điền sẵn từ hồ sơ: Có kết quả ngày" in page.text
         assert 'name="indicator_1" type="radio" value="2" checked' in page.text  # early
         assert 'name="indicator_3" type="radio" value="2" checked' in page.text  # no supplement
+        english = client.get(f"/ho-so/{code}/danh-gia?lang=en")
+        assert "Satisfaction rating" in english.text
+        assert "Prefilled from the dossier: Result ready on" in english.text
+        assert "2 points: Shorter" in english.text
 
     def test_rating_then_a_second_attempt_shows_the_rating_already_given(
         self, api: Api, browse: Browse
@@ -103,6 +107,9 @@ class TestSupervise:
         assert '<span class="motcua-stat__value" id="satisfied-share">0,0 %</span>' in page.text
         assert "Phải chờ lâu" in page.text
         assert "Lê Thu Hà" in page.text  # the officer who received and returned it
+        english = own.get(f"/giam-sat/danh-gia?{MARCH}&lang=en")
+        assert "Citizen satisfaction" in english.text
+        assert "Dissatisfied" in english.text
         other = browse("giamsat.hoankiem").get(f"/giam-sat/danh-gia?{MARCH}")
         assert other.status_code == 200
         assert code not in other.text
