@@ -401,6 +401,7 @@ def metadata(found: Dataset, base: str, period: tuple[date, date] | None = None)
     if period is not None:
         out["temporal"]["startDate"] = period[0].isoformat()
         out["temporal"]["endDate"] = period[1].isoformat()
+    out["period"] = out["temporal"]  # the same, under the plain name
     return out
 
 

@@ -185,6 +185,7 @@ def test_the_page_lists_every_dataset_and_the_metadata_is_typed(browse: Browse) 
         "type": "number",
     } in meta["fields"]
     assert meta["temporal"]["granularity"] == "month"
+    assert meta["period"]["parameter"] == "thang=YYYY-MM"
     procedures = client.get("/du-lieu-mo/thu-tuc.json").json()["rows"]
     assert {"1.004222", "1.001193"} <= {p["procedure_code"] for p in procedures}
     assert client.get("/du-lieu-mo/khong-co.csv").status_code == 404
