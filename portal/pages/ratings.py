@@ -21,7 +21,7 @@ from engine.usecases import ratings as uc
 from engine.usecases import statistics
 from engine.usecases.overview import dossier_overview
 from portal.api.deps import ContainerDep
-from portal.pages.supervise import _filters, _query, page_params, percent, shown
+from portal.pages.supervise import page_params, percent, read_filters, shown, stats_query
 from portal.web import CsrfForm, FormErrors, localized, render, require
 from portal.wiring import Container
 
@@ -137,11 +137,11 @@ def counter_rate(code: str, request: Request, c: ContainerDep, actor: Officer, f
 @router.get("/giam-sat/danh-gia", response_class=HTMLResponse)
 def supervise(request: Request, actor: Supervisor, c: ContainerDep) -> HTMLResponse:
     """Satisfaction per agency and per officer (Art. 15) for the agencies the supervisor reads."""
-    filters = _filters(request)
+    filters = read_filters(request)
     with c.transaction() as uow:
         choices = statistics.choices(uow, actor)
         try:
-            query = _query(c, filters)
+            query = stats_query(c, filters)
             data = uc.summary(uow, actor, query)
         except InvalidInput as exc:
             return render(
