@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from engine.errors import Forbidden
 from engine.usecases import ratings
@@ -225,3 +225,26 @@ class TestAggregation:
             ratings.summary(uow, demo_actor(SUPERVISOR), replace(march, agencies=frozenset({HOAN_KIEM})))
         with container.transaction() as uow, pytest.raises(Forbidden):
             ratings.summary(uow, demo_actor(OFFICER), march)
+
+
+def test_the_aggregates_read_ratings_never_dossiers(api: Api, container: Container) -> None:
+    code = returned(api)
+    ok(api.post(f"/dossiers/{code}/rating", AN, {"overall": "satisfied"}))
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement.lower())
+
+    event.listen(container.engine, "before_cursor_execute", seen)
+    try:
+        with container.transaction() as uow:
+            units = ratings.per_agency(uow, frozenset({BA_DINH}), date(2026, 3, 1), date(2026, 3, 31))
+            officers = ratings.per_officer(uow, None, date(2026, 3, 1), date(2026, 3, 31))
+            total = ratings.totals(uow, None, date(2026, 3, 1), date(2026, 3, 31))
+    finally:
+        event.remove(container.engine, "before_cursor_execute", seen)
+    assert (units[0]["ratings"], total["ratings"]) == (1, 1)
+    assert officers
+    reads = [s for s in statements if "rating" in s]
+    assert reads
+    assert not [s for s in reads if " dossier " in s or "dossier." in s.replace("rating.dossier_id", "")]
