@@ -38,6 +38,7 @@ from engine.store.models import (
 )
 from engine.usecases.access import is_owner, load_for, require_staff
 from engine.usecases.ioc import ALL_AGENCIES, scope_of
+from engine.usecases.progress import ROLE_LABELS
 from engine.usecases.statistics import StatsQuery, allowed_scope
 
 Via = Literal["online", "counter"]
@@ -457,9 +458,11 @@ def rate(
         uow.session.flush()
     except IntegrityError:
         raise _already() from None  # another request rated it between our check and our insert
+    # The steps staff held: not the citizen's own (a supplement), whose receiver is "Công dân (…)".
+    citizen_step = col(HandoverRow.receiver).startswith(f"{ROLE_LABELS[Role.CITIZEN]} (")
     officers = uow.session.exec(
         select(HandoverRow.finished_by, HandoverRow.agency_code)
-        .where(HandoverRow.dossier_id == dossier.id, col(HandoverRow.finished_by).is_not(None))
+        .where(HandoverRow.dossier_id == dossier.id, col(HandoverRow.finished_by).is_not(None), ~citizen_step)
         .distinct()
     ).all()
     seen: set[str] = set()

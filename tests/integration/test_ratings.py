@@ -216,6 +216,9 @@ class TestAggregation:
         assert unit["indicators"]["6"] is None  # nobody scored it: left out
         assert {o["officer"] for o in mine["officers"]} >= {"Lê Thu Hà", "Phạm Minh Đức", "Hoàng Văn Hải"}
         assert {o["agency_code"] for o in mine["officers"]} == {BA_DINH}
+        assert "Nguyễn Văn An" not in {
+            o["officer"] for o in mine["officers"]
+        }  # his supplement step: not staff
         assert {r["dossier"] for r in mine["latest"]} == {first, second}
         assert [u["agency_code"] for u in theirs["units"]] == [HOAN_KIEM]
         assert {r["dossier"] for r in theirs["latest"]} == {other}
