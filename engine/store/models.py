@@ -795,7 +795,7 @@ class RatingRow(SQLModel, table=True):
 
 
 class RatingOfficerRow(SQLModel, table=True):
-    """An officer a rating counts for: everyone who finished a step of the dossier (Art. 15, per officer)."""
+    """An officer a rating counts for: staff who finished a step of the dossier (Art. 15, per officer)."""
 
     __tablename__ = "rating_officer"
     __table_args__ = (Index("ix_rating_officer_agency", "agency_code", "officer"),)
