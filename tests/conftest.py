@@ -37,6 +37,9 @@ VOLATILE = (
     "version_move",
     "procedure_draft_file",
     "procedure_draft",
+    "open_data_release",
+    "rating_officer",
+    "rating",  # before `dossier`
     "deadline_shift",
     "admin_change",
     "calendar_exception",  # re-seeded by prepare(); administrators' tests add rows

@@ -837,3 +837,58 @@ class RateLimitRow(SQLModel, table=True):
     bucket: str = Field(primary_key=True, max_length=120)
     window_start: datetime = Field(sa_type=UTCDateTime)
     count: int = 0
+
+
+class RatingRow(SQLModel, table=True):
+    """A citizen's satisfaction rating of a returned dossier (Circular 01/2018 Art. 12–15); once per dossier.
+
+    The receiving agency and procedure are copied from the dossier so that the aggregation reads the ratings
+    of a scope and period through `ix_rating_agency_rated`, never the dossiers. Indicators 1–4, 6 and 7 are
+    the ones scored per dossier (2 / 1 / 0, None when not answered); `prefill` keeps what MotCua computed for
+    1–4 from the dossier's history, beside what was finally given.
+    """
+
+    __tablename__ = "rating"
+    __table_args__ = (
+        Index("ix_rating_agency_rated", "agency_code", "rated_at"),
+        Index("ix_rating_rated", "rated_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", unique=True)
+    agency_code: str = Field(max_length=35)
+    procedure_code: str = Field(max_length=35)
+    via: str = Field(max_length=10)  # "online" (Hồ sơ của tôi) or "counter" (the officer's tablet)
+    overall: str = Field(max_length=20)  # very_satisfied | satisfied | dissatisfied
+    indicator_1: int | None = None
+    indicator_2: int | None = None
+    indicator_3: int | None = None
+    indicator_4: int | None = None
+    indicator_6: int | None = None
+    indicator_7: int | None = None
+    prefill: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    rated_at: datetime = Field(sa_type=UTCDateTime)
+    rated_by: str = Field(max_length=255)  # subject of the citizen, or of the officer at the counter
+    rated_by_name: str = Field(max_length=255)
+
+
+class RatingOfficerRow(SQLModel, table=True):
+    """An officer a rating counts for: staff who finished a step of the dossier (Art. 15, per officer)."""
+
+    __tablename__ = "rating_officer"
+    __table_args__ = (Index("ix_rating_officer_agency", "agency_code", "officer"),)
+
+    rating_id: int = Field(foreign_key="rating.id", primary_key=True)
+    officer: str = Field(primary_key=True, max_length=255)  # the display name the hand-over log carries
+    agency_code: str = Field(max_length=35)
+
+
+class OpenDataReleaseRow(SQLModel, table=True):
+    """The last content of an open-data file (path and period) and since when it is so (Last-Modified)."""
+
+    __tablename__ = "open_data_release"
+
+    key: str = Field(primary_key=True, max_length=200)
+    etag: str = Field(max_length=64)
+    modified_at: datetime = Field(sa_type=UTCDateTime)

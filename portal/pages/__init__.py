@@ -12,7 +12,9 @@ from portal.pages import (
     citizen,
     counter,
     filing,
+    opendata,
     public,
+    ratings,
     supervise,
     work,
 )
@@ -28,4 +30,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     supervise.router,
     admin_simulation.router,
     admin_procedures.router,
+    ratings.router,
+    opendata.router,
 )
