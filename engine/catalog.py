@@ -2,17 +2,41 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import col, select
 
 from engine.errors import NotFound
 from engine.procedure import ProcedureDefinition, parse_definition, procedure_folders, read_folder
 from engine.store.db import UnitOfWork
-from engine.store.models import BpmnSpecRow, ProcedureVersionRow
+from engine.store.models import BpmnSpecRow, DossierRow, ProcedureVersionFileRow, ProcedureVersionRow
 from engine.workflow.types import SpecInfo, WorkflowRuntime
+
+
+@dataclass(frozen=True)
+class PublishFiles:
+    """What a version keeps besides its definition: its folder's files, who published it, what changed."""
+
+    files: dict[str, str]
+    by: str | None = None
+    by_name: str | None = None
+    summary: dict[str, Any] | None = field(default=None)
+
+
+def folder_files(path: Path) -> dict[str, str]:
+    """The files of a procedure folder a version keeps: procedure.yaml, process.bpmn, scenarios/*.json."""
+    files = {}
+    for name in ("procedure.yaml", "process.bpmn"):
+        if (path / name).is_file():
+            files[name] = (path / name).read_text(encoding="utf-8")
+    scenarios = path / "scenarios"
+    if scenarios.is_dir():
+        for scenario in sorted(scenarios.glob("*.json")):
+            files[f"scenarios/{scenario.name}"] = scenario.read_text(encoding="utf-8")
+    return files
 
 
 @dataclass(frozen=True)
@@ -42,14 +66,20 @@ def publish_folders(uow: UnitOfWork, runtime: WorkflowRuntime, root: Path, now: 
     for path in procedure_folders(root):
         folder = read_folder(path)
         info = runtime.register(folder.bpmn_xml, folder.definition.process_id)
-        published = _publish(
-            uow, folder.definition, xml=folder.bpmn_xml, content_hash=folder.content_hash, info=info, now=now
+        published = publish_version(
+            uow,
+            folder.definition,
+            xml=folder.bpmn_xml,
+            content_hash=folder.content_hash,
+            info=info,
+            now=now,
+            files=PublishFiles(folder_files(path)),
         )
         results.append(published)
     return results
 
 
-def _publish(
+def publish_version(  # noqa: PLR0913 — the version's parts
     uow: UnitOfWork,
     definition: ProcedureDefinition,
     *,
@@ -57,12 +87,19 @@ def _publish(
     content_hash: str,
     info: SpecInfo,
     now: datetime,
+    files: PublishFiles | None = None,
 ) -> Published:
+    """A new current version for this content, or the one already published with it (created=False).
+
+    The version's folder files are kept with it (and added to a version published before they were kept).
+    """
     session = uow.session
     existing = session.exec(
         select(ProcedureVersionRow).where(ProcedureVersionRow.content_hash == content_hash)
     ).first()
     if existing is not None:
+        if files is not None and existing.id is not None:
+            _keep_files(uow, existing.id, files.files, only_if_none=True)
         return Published(existing.code, existing.version, created=False)
     if session.get(BpmnSpecRow, info.spec_hash) is None:
         session.add(BpmnSpecRow(spec_hash=info.spec_hash, process_id=info.process_id, xml=xml))
@@ -75,21 +112,38 @@ def _publish(
         row.is_current = False
         session.add(row)
     version = (previous[0].version + 1) if previous else 1
-    session.add(
-        ProcedureVersionRow(
-            code=definition.code,
-            slug=definition.slug,
-            version=version,
-            name=definition.name,
-            content_hash=content_hash,
-            spec_hash=info.spec_hash,
-            definition=definition.raw,
-            published_at=now,
-            is_current=True,
-        )
+    row = ProcedureVersionRow(
+        code=definition.code,
+        slug=definition.slug,
+        version=version,
+        name=definition.name,
+        content_hash=content_hash,
+        spec_hash=info.spec_hash,
+        definition=definition.raw,
+        published_at=now,
+        is_current=True,
+        published_by=files.by if files else None,
+        published_by_name=files.by_name if files else None,
+        change_summary=files.summary if files else None,
     )
+    session.add(row)
     uow.flush()
+    if files is not None and row.id is not None:
+        _keep_files(uow, row.id, files.files, only_if_none=False)
     return Published(definition.code, version, created=True)
+
+
+def _keep_files(uow: UnitOfWork, version_id: int, files: dict[str, str], *, only_if_none: bool) -> None:
+    session = uow.session
+    if only_if_none:
+        found = session.exec(
+            select(ProcedureVersionFileRow.id).where(ProcedureVersionFileRow.version_id == version_id)
+        ).first()
+        if found is not None:
+            return
+    for path, content in sorted(files.items()):
+        session.add(ProcedureVersionFileRow(version_id=version_id, path=path, content=content))
+    uow.flush()
 
 
 def current_versions(uow: UnitOfWork) -> list[ProcedureVersionRow]:
@@ -132,6 +186,14 @@ def definition_of(row: ProcedureVersionRow) -> ProcedureDefinition:
         )
         _DEFINITIONS[row.content_hash] = found
     return found
+
+
+def term_of(uow: UnitOfWork, dossier: DossierRow, definition: ProcedureDefinition) -> ProcedureDefinition:
+    """The definition whose legal term a dossier's clock counts: its own version's, or the one a move kept."""
+    if dossier.term_version_id is None or dossier.term_version_id == dossier.procedure_version_id:
+        return definition
+    row = uow.session.get(ProcedureVersionRow, dossier.term_version_id)
+    return definition if row is None else definition_of(row)
 
 
 def ensure_spec(uow: UnitOfWork, runtime: WorkflowRuntime, spec_hash: str) -> None:

@@ -9,8 +9,9 @@ of an apology).
 
 When: reception (with the appointment), a supplement request (with what is missing), a refusal (with the
 reason), an apology with a new appointment (Mẫu 04), an appointment moved by a calendar change (the
-working calendar or office hours), the result ready, the result returned, a withdrawal
-confirmed, and processing stopped. Where: the applicant's e-mail address and mobile number, each if given.
+working calendar or office hours) or by a move to a new version of the procedure, the result ready, the
+result returned, a withdrawal confirmed, and processing stopped. Where: the applicant's e-mail address and
+mobile number, each if given.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ class Notice(StrEnum):
     WITHDRAWN = "withdrawn"  # đã rút hồ sơ
     STOPPED = "stopped"  # dừng xử lý (quá hạn bổ sung)
     DUE_MOVED = "due_moved"  # lịch làm việc thay đổi nên hẹn trả kết quả dời (engine/usecases/recompute.py)
+    VERSION_MOVED = (
+        "version_moved"  # hồ sơ chuyển sang quy trình mới, hẹn trả đổi (usecases/version_migration.py)
+    )
 
 
 STATUS_NOTICES: dict[Status, Notice] = {

@@ -10,7 +10,19 @@ from fastapi.staticfiles import StaticFiles
 
 from integrations.keycloak.oidc import KeycloakLogin
 from portal import errors, metrics, pages
-from portal.api import calendar, documents, dossiers, ioc, me, procedures, residents, stats, tasks, uploads
+from portal.api import (
+    calendar,
+    documents,
+    dossiers,
+    ioc,
+    me,
+    procedures,
+    ratings,
+    residents,
+    stats,
+    tasks,
+    uploads,
+)
 from portal.api.models import HealthOut
 from portal.api_docs import install as install_api_docs
 from portal.auth import TokenVerifier
@@ -46,7 +58,19 @@ def create_app(
     app.state.login = keycloak_login or build_login(settings, keycloak)
     errors.install(app)
     install_api_docs(app)
-    for module in (procedures, dossiers, tasks, calendar, ioc, residents, documents, me, uploads, stats):
+    for module in (
+        procedures,
+        dossiers,
+        tasks,
+        calendar,
+        ioc,
+        residents,
+        documents,
+        me,
+        uploads,
+        stats,
+        ratings,
+    ):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(metrics.router, prefix="/api/v1")
     for router in pages.ROUTERS:

@@ -296,6 +296,7 @@ NAVIGATION: tuple[tuple[str, str, frozenset[Role] | None], ...] = (
         frozenset({Role.OFFICER, Role.SPECIALIST, Role.LEADER, Role.SUPERVISOR}),
     ),
     ("/giam-sat", N_("Giám sát"), frozenset({Role.SUPERVISOR, Role.ADMIN})),
+    ("/quan-tri", N_("Quản trị"), frozenset({Role.ADMIN})),
     ("/tra-cuu", N_("Tra cứu hồ sơ"), None),
     ("/xac-minh", N_("Xác thực văn bản"), None),
 )

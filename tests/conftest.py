@@ -34,6 +34,12 @@ MONDAY_0900 = datetime.fromisoformat("2026-03-02T09:00:00+07:00")
 
 # Tables a test may fill, children first (agencies, procedures and the calendar stay between tests).
 VOLATILE = (
+    "version_move",
+    "procedure_draft_file",
+    "procedure_draft",
+    "open_data_release",
+    "rating_officer",
+    "rating",  # before `dossier`
     "deadline_shift",
     "admin_change",
     "calendar_exception",  # re-seeded by prepare(); administrators' tests add rows

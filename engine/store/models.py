@@ -61,6 +61,61 @@ class ProcedureVersionRow(SQLModel, table=True):
     definition: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     published_at: datetime = Field(sa_type=UTCDateTime)
     is_current: bool = Field(default=True, index=True)
+    # Who published it (None: published from processes/ at start-up), what changed against the version
+    # before, and when it was retired (no new filings on it; running dossiers keep it).
+    published_by: str | None = Field(default=None, max_length=255)
+    published_by_name: str | None = Field(default=None, max_length=255)
+    change_summary: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    retired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    retired_by: str | None = Field(default=None, max_length=255)
+
+
+class ProcedureVersionFileRow(SQLModel, table=True):
+    """The files of a published version's folder (procedure.yaml, process.bpmn, scenarios, e-form)."""
+
+    __tablename__ = "procedure_version_file"
+    __table_args__ = (UniqueConstraint("version_id", "path"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    version_id: int = Field(foreign_key="procedure_version.id", index=True)
+    path: str = Field(max_length=200)
+    content: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class ProcedureDraftRow(SQLModel, table=True):
+    """A procedure being authored in the workshop (/quan-tri/thu-tuc); its files: procedure_draft_file."""
+
+    __tablename__ = "procedure_draft"
+    __table_args__ = (Index("ix_procedure_draft_code_state", "code", "state"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40)
+    slug: str = Field(max_length=80)
+    name: str = Field(max_length=300)
+    state: str = Field(default="open", max_length=12)  # open | published | discarded
+    base_version_id: int | None = Field(default=None, foreign_key="procedure_version.id")
+    published_version_id: int | None = Field(default=None, foreign_key="procedure_version.id")
+    # The last check: problems as dicts (engine.checks.Problem) and the content it ran on.
+    problems: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    checked_hash: str | None = Field(default=None, max_length=64)
+    checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_by: str = Field(max_length=255)
+    created_by_name: str = Field(max_length=255)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_by: str = Field(max_length=255)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ProcedureDraftFileRow(SQLModel, table=True):
+    """One file of a draft's procedure folder, by relative path."""
+
+    __tablename__ = "procedure_draft_file"
+    __table_args__ = (UniqueConstraint("draft_id", "path"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    draft_id: int = Field(foreign_key="procedure_draft.id", index=True)
+    path: str = Field(max_length=200)
+    content: str = Field(sa_column=Column(Text, nullable=False))
 
 
 _DOSSIER_VERSION = Column("version", Integer, nullable=False, default=1)
@@ -84,6 +139,9 @@ class DossierRow(SQLModel, table=True):
         # one ordered range per (agency, level) from the changed day on, keyset on (due_at, id).
         Index("ix_dossier_clock_due", "deadline_state", "due_at", "id"),
         Index("ix_dossier_agency_clock_due", "agency_code", "deadline_state", "due_at", "id"),
+        # The open dossiers of one procedure version, keyset on id (a move to a newer version lists them;
+        # the workshop counts them per version in one grouped query).
+        Index("ix_dossier_version_status_id", "procedure_version_id", "status", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -123,6 +181,9 @@ class DossierRow(SQLModel, table=True):
     deadline_state: str = Field(default="on_track", sa_column_kwargs={"server_default": "on_track"})
     near_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     spec_hash: str = Field(max_length=64)
+    # The version whose legal term (deadline, clock policy) the clock counts, when a move to a newer version
+    # kept the term the dossier started with (engine/usecases/version_migration.py); None: its own version's.
+    term_version_id: int | None = None
     workflow_state: str = Field(sa_column=Column(Text, nullable=False))
     version: int = Field(default=1, sa_column=_DOSSIER_VERSION)
     updated_at: datetime = Field(sa_type=UTCDateTime)
@@ -342,6 +403,24 @@ class DeadlineShiftRow(SQLModel, table=True):
     old_due_at: datetime = Field(sa_type=UTCDateTime)
     new_due_at: datetime = Field(sa_type=UTCDateTime)
     reason: str = Field(max_length=500)
+    at: datetime = Field(sa_type=UTCDateTime)
+
+
+class VersionMoveRow(SQLModel, table=True):
+    """A running dossier moved to another version of its procedure: who, when, why, and its due time then."""
+
+    __tablename__ = "version_move"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    from_version_id: int = Field(foreign_key="procedure_version.id")
+    to_version_id: int = Field(foreign_key="procedure_version.id")
+    policy: str = Field(max_length=12)  # keep | new_term
+    note: str = Field(max_length=500)
+    old_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    new_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    actor_subject: str = Field(max_length=255)
+    actor_name: str = Field(max_length=255)
     at: datetime = Field(sa_type=UTCDateTime)
 
 
@@ -758,3 +837,58 @@ class RateLimitRow(SQLModel, table=True):
     bucket: str = Field(primary_key=True, max_length=120)
     window_start: datetime = Field(sa_type=UTCDateTime)
     count: int = 0
+
+
+class RatingRow(SQLModel, table=True):
+    """A citizen's satisfaction rating of a returned dossier (Circular 01/2018 Art. 12–15); once per dossier.
+
+    The receiving agency and procedure are copied from the dossier so that the aggregation reads the ratings
+    of a scope and period through `ix_rating_agency_rated`, never the dossiers. Indicators 1–4, 6 and 7 are
+    the ones scored per dossier (2 / 1 / 0, None when not answered); `prefill` keeps what MotCua computed for
+    1–4 from the dossier's history, beside what was finally given.
+    """
+
+    __tablename__ = "rating"
+    __table_args__ = (
+        Index("ix_rating_agency_rated", "agency_code", "rated_at"),
+        Index("ix_rating_rated", "rated_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", unique=True)
+    agency_code: str = Field(max_length=35)
+    procedure_code: str = Field(max_length=35)
+    via: str = Field(max_length=10)  # "online" (Hồ sơ của tôi) or "counter" (the officer's tablet)
+    overall: str = Field(max_length=20)  # very_satisfied | satisfied | dissatisfied
+    indicator_1: int | None = None
+    indicator_2: int | None = None
+    indicator_3: int | None = None
+    indicator_4: int | None = None
+    indicator_6: int | None = None
+    indicator_7: int | None = None
+    prefill: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    rated_at: datetime = Field(sa_type=UTCDateTime)
+    rated_by: str = Field(max_length=255)  # subject of the citizen, or of the officer at the counter
+    rated_by_name: str = Field(max_length=255)
+
+
+class RatingOfficerRow(SQLModel, table=True):
+    """An officer a rating counts for: staff who finished a step of the dossier (Art. 15, per officer)."""
+
+    __tablename__ = "rating_officer"
+    __table_args__ = (Index("ix_rating_officer_agency", "agency_code", "officer"),)
+
+    rating_id: int = Field(foreign_key="rating.id", primary_key=True)
+    officer: str = Field(primary_key=True, max_length=255)  # the display name the hand-over log carries
+    agency_code: str = Field(max_length=35)
+
+
+class OpenDataReleaseRow(SQLModel, table=True):
+    """The last content of an open-data file (path and period) and since when it is so (Last-Modified)."""
+
+    __tablename__ = "open_data_release"
+
+    key: str = Field(primary_key=True, max_length=200)
+    etag: str = Field(max_length=64)
+    modified_at: datetime = Field(sa_type=UTCDateTime)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlmodel import select
+
 from engine.actor import Actor
 from engine.calendar import WorkingCalendar
 from engine.catalog import definition_of
@@ -13,7 +15,7 @@ from engine.dossier.status import OPEN, Status
 from engine.dossier.timeliness import TimeLeft, time_left
 from engine.services import Services
 from engine.store.db import UnitOfWork
-from engine.store.models import AgencyRow, DossierRow, ProcedureVersionRow
+from engine.store.models import AgencyRow, DossierRow, ProcedureVersionRow, RatingRow
 from engine.usecases.access import is_owner, load_for
 from engine.usecases.calendars import calendar_for
 from engine.usecases.queries import dossier_detail, status_view, visible_dossiers
@@ -129,4 +131,14 @@ def dossier_overview(services: Services, uow: UnitOfWork, actor: Actor, code: st
         "clock_policy": definition.clock.value,
         "deadline_rule": definition.public()["deadline"],  # amount, unit, cut-off: worded by the page
         "status_code": Status(dossier.status),
+        "rating": _rating_link(uow, actor, dossier),
     }
+
+
+def _rating_link(uow: UnitOfWork, actor: Actor, dossier: DossierRow) -> dict[str, bool]:
+    """Whether the page offers the satisfaction rating (applicant, status 10) or says it was given."""
+    if dossier.status != Status.RETURNED or not is_owner(actor, dossier):
+        return {"ratable": False, "rated": False}
+    given = uow.session.exec(select(RatingRow.id).where(RatingRow.dossier_id == dossier.id)).first()
+    rated = given is not None
+    return {"ratable": not rated, "rated": rated}

@@ -62,6 +62,13 @@ class DossierContext:
     timers_before: tuple[WaitingTimer, ...] = ()
     list_keys: tuple[int, datetime | None] | None = None  # what the dossier's work-list rows carry
     tasks_added: bool = False  # this change created work-list rows
+    # The version whose legal term the clock counts when a version move kept the old term (else: definition).
+    term: ProcedureDefinition | None = None
+
+    @property
+    def legal(self) -> ProcedureDefinition:
+        """The definition whose deadline and clock policy the dossier's clock follows."""
+        return self.term or self.definition
 
     @property
     def status(self) -> Status:
@@ -76,6 +83,10 @@ def open_context(services: Services, uow: UnitOfWork, dossier: DossierRow) -> Do
     ensure_spec(uow, services.runtime, dossier.spec_hash)
     instance = services.runtime.loads(dossier.spec_hash, dossier.workflow_state)
     agency = uow.session.get(AgencyRow, dossier.agency_code)
+    term = None
+    if dossier.term_version_id is not None and dossier.term_version_id != dossier.procedure_version_id:
+        term_row = uow.session.get(ProcedureVersionRow, dossier.term_version_id)
+        term = definition_of(term_row) if term_row is not None else None
     return DossierContext(
         services=services,
         uow=uow,
@@ -86,6 +97,7 @@ def open_context(services: Services, uow: UnitOfWork, dossier: DossierRow) -> Do
         agency_name=agency.name if agency else dossier.agency_code,
         timers_before=tuple(services.runtime.waiting_timers(instance)),
         list_keys=sort_keys(dossier),
+        term=term,
     )
 
 
@@ -225,7 +237,7 @@ def _processing_days(ctx: DossierContext, at: datetime) -> float | None:
 
 
 def _start_clock(ctx: DossierContext, at: datetime) -> None:
-    d, deadline = ctx.dossier, ctx.definition.deadline
+    d, deadline = ctx.dossier, ctx.legal.deadline
     due = ctx.calendar.due(at, deadline.amount, deadline.unit, deadline.cutoff)
     d.received_at = at
     d.due_at = due.due
@@ -236,7 +248,7 @@ def _start_clock(ctx: DossierContext, at: datetime) -> None:
 def legal_budget(ctx: DossierContext) -> timedelta:
     """The working time the legal deadline gives, counted from the receipt."""
     assert ctx.dossier.received_at is not None
-    deadline = ctx.definition.deadline
+    deadline = ctx.legal.deadline
     due = ctx.calendar.due(ctx.dossier.received_at, deadline.amount, deadline.unit, deadline.cutoff)
     return ctx.calendar.working_time_between(due.start, due.due)
 
@@ -261,7 +273,7 @@ def arm_watch(ctx: DossierContext, level: str = "on_track") -> None:
 
 def _pause_clock(ctx: DossierContext, at: datetime, target: Status) -> None:
     d = ctx.dossier
-    if d.received_at is None or d.due_at is None or ctx.definition.clock is ClockPolicy.NONE:
+    if d.received_at is None or d.due_at is None or ctx.legal.clock is ClockPolicy.NONE:
         return
     if target is Status.SUPPLEMENT:
         reason = "Chờ công dân bổ sung, hoàn thiện hồ sơ"
@@ -272,7 +284,7 @@ def _pause_clock(ctx: DossierContext, at: datetime, target: Status) -> None:
     ctx.uow.session.add(
         ClockPauseRow(
             dossier_id=row_id(d),
-            policy=ctx.definition.clock.value,
+            policy=ctx.legal.clock.value,
             reason=reason,
             started_at=at,
             remaining_seconds=int(remaining.total_seconds()),
@@ -299,7 +311,7 @@ def _resume_clock(ctx: DossierContext, at: datetime) -> None:
     if pause is None:
         return
     if pause.policy == ClockPolicy.RESTART.value:
-        deadline = ctx.definition.deadline
+        deadline = ctx.legal.deadline
         due = ctx.calendar.due(at, deadline.amount, deadline.unit, deadline.cutoff).due
         d.due_at, d.original_due_at = due, due
     else:

@@ -9,7 +9,7 @@ from sqlmodel import col, select
 
 from engine.actor import Actor, Role
 from engine.calendar import DeadlineUnit, Due, WorkingCalendar
-from engine.catalog import current_version, current_versions, definition_of
+from engine.catalog import current_version, current_versions, definition_of, term_of
 from engine.clock import to_local
 from engine.dossier.code import access_key_matches
 from engine.dossier.status import OPEN, Status
@@ -26,6 +26,7 @@ from engine.store.models import (
     HandoverRow,
     ProcedureVersionRow,
     StatusChangeRow,
+    VersionMoveRow,
     WorkTaskRow,
 )
 from engine.usecases.access import can_see, load_for, not_found, owned_by
@@ -54,6 +55,7 @@ def deadline_view(
     services: Services, uow: UnitOfWork, dossier: DossierRow, definition: ProcedureDefinition
 ) -> dict[str, Any]:
     """The deadline with its explanation: start and why, skipped days, pauses, extension, where it stands."""
+    definition = term_of(uow, dossier, definition)
     view: dict[str, Any] = {"legal": definition.deadline.label, "state": OpenState.NOT_STARTED.value}
     if dossier.received_at is None or dossier.due_at is None:
         view["explanation"] = ["Thời hạn giải quyết được tính từ khi hồ sơ được tiếp nhận đầy đủ, hợp lệ."]
@@ -100,6 +102,7 @@ def deadline_view(
         lines.append(
             f"Hạn giải quyết dời từ {vn(shift.old_due_at)} sang {vn(shift.new_due_at)} do {shift.reason}."
         )
+    lines.extend(move_line(move, version) for move, version in _moves(uow, dossier))
     now = services.clock.now()
     status = Status(dossier.status)
     remaining = calendar.working_time_between(now, dossier.due_at)
@@ -182,6 +185,33 @@ def _skipped(calendar: WorkingCalendar, base: Due, dossier: DossierRow) -> list[
     return [{"date": s.day.isoformat(), "reason": s.reason} for s in days]
 
 
+def _moves(uow: UnitOfWork, dossier: DossierRow) -> list[tuple[VersionMoveRow, int]]:
+    """The dossier's moves to other versions of its procedure, oldest first, with the target's number."""
+    rows = uow.session.exec(
+        select(VersionMoveRow, ProcedureVersionRow.version)
+        .join(ProcedureVersionRow, col(ProcedureVersionRow.id) == col(VersionMoveRow.to_version_id))
+        .where(VersionMoveRow.dossier_id == dossier.id)
+        .order_by(col(VersionMoveRow.id))
+    ).all()
+    return [(move, version) for move, version in rows]
+
+
+def move_line(move: VersionMoveRow, version: int) -> str:
+    """One sentence of the deadline explanation for a move to another version (Vietnamese)."""
+    kept = move.policy == "keep"
+    term = (
+        "giữ thời hạn luật định đã áp dụng khi tiếp nhận"
+        if kept
+        else "áp dụng thời hạn mới tính từ lúc chuyển"
+    )
+    text = f"Ngày {vn(move.at)} hồ sơ được chuyển sang phiên bản {version} của quy trình ({term})"
+    if move.old_due_at and move.new_due_at and move.old_due_at != move.new_due_at:
+        text += f": hạn giải quyết từ {vn(move.old_due_at)} thành {vn(move.new_due_at)}"
+    elif move.new_due_at:
+        text += f": hạn giải quyết giữ nguyên {vn(move.new_due_at)}"
+    return text + "."
+
+
 def _timeline(uow: UnitOfWork, dossier: DossierRow) -> dict[str, list[dict[str, Any]]]:
     changes = uow.session.exec(
         select(StatusChangeRow)
@@ -203,6 +233,19 @@ def _timeline(uow: UnitOfWork, dossier: DossierRow) -> dict[str, list[dict[str, 
                 "note": c.note,
             }
             for c in changes
+        ],
+        "version_moves": [
+            {
+                "at": iso(m.at),
+                "label": f"Chuyển sang phiên bản {version} của quy trình",
+                "label_en": f"Moved to version {version} of the procedure",
+                "version": version,
+                "by": m.actor_name,
+                "audit_note": m.note,  # the administrator's reason: staff see it, the citizen's page does not
+                "old_due_at": iso(m.old_due_at),
+                "new_due_at": iso(m.new_due_at),
+            }
+            for m, version in _moves(uow, dossier)
         ],
         "handovers": [
             {

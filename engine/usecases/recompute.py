@@ -303,7 +303,8 @@ class _Clocks:
     """Definitions and pauses of a batch of dossiers, read once per batch."""
 
     def __init__(self, uow: UnitOfWork, rows: list[DossierRow]) -> None:
-        versions = {r.procedure_version_id for r in rows}
+        # The legal term a move to a newer version kept (dossier.term_version_id) wins over the version's own.
+        versions = {r.term_version_id or r.procedure_version_id for r in rows}
         self.deadlines: dict[int, Deadline] = {}
         for version in uow.session.exec(
             select(ProcedureVersionRow).where(col(ProcedureVersionRow.id).in_(versions))
@@ -328,7 +329,7 @@ def _replay_row(calendars: Calendars, clocks: _Clocks, row: DossierRow, share: f
     return replay(
         calendars.after(row.agency_code),
         row.received_at,
-        clocks.deadlines[row.procedure_version_id],
+        clocks.deadlines[row.term_version_id or row.procedure_version_id],
         clocks.pauses.get(row.id or 0, []),
         share,
     )

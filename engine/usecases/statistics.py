@@ -370,6 +370,27 @@ def table(uow: UnitOfWork, actor: Actor, query: StatsQuery, by: Breakdown) -> li
 CHANNEL_NAMES = {"online": "Trực tuyến", "counter": "Trực tiếp", "postal": "Bưu chính"}
 
 
+def cells(
+    uow: UnitOfWork, actor: Actor, query: StatsQuery, by: Sequence[Dimension]
+) -> dict[tuple[object, ...], dict[str, Any]]:
+    """The same numbers per combination of dimensions (not `month`), e.g. per agency and procedure, for the
+    open data; cells with nothing to process and nothing refused are left out."""
+    scope = query.scope(allowed_scope(actor, query))
+    flows, before, online, full_online = _grouped(uow, query, scope, list(by))
+    zero: Measures = dict.fromkeys(counters.MEASURES, 0.0)
+    out: dict[tuple[object, ...], dict[str, Any]] = {}
+    for key in sorted(set(flows) | set(before), key=str):
+        row = numbers(
+            flows.get(key, zero),
+            before.get(key, {}),
+            online.get(key, {}).get("received", 0.0),
+            full_online.get(key, {}).get("received", 0.0),
+        )
+        if row["to_process"] or row["refused"]:
+            out[key] = row
+    return out
+
+
 def steps(uow: UnitOfWork, actor: Actor, query: StatsQuery, limit: int = 50) -> list[dict[str, Any]]:
     """Per agency and holder: steps finished in the period, how many late and by how many hours."""
     allowed = allowed_scope(actor, query)

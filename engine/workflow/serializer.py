@@ -61,6 +61,11 @@ class InstanceSerializer:
         config[BpmnWorkflow] = InstanceWorkflowConverter
         self._serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
 
+    @property
+    def registry(self) -> Any:
+        """The library's converter registry (the spec diff of a version migration compares specs with it)."""
+        return self._serializer.registry
+
     def dumps(self, workflow: Any, spec_hash: str) -> str:
         """Serialize one instance; the document carries the spec hash and the library's format version."""
         registry = self._serializer.registry

@@ -28,6 +28,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
@@ -100,6 +101,7 @@ class SpiffRuntime:
         )
         self._serializer = InstanceSerializer()
         self._specs: OrderedDict[str, _Registered] = OrderedDict()
+        self._diffs: OrderedDict[tuple[str, str], Any] = OrderedDict()
         self._lock = threading.Lock()
 
     # --- specs -------------------------------------------------------------------------------------------
@@ -289,6 +291,81 @@ class SpiffRuntime:
         workflow = self._serializer.restore(dct, registered.spec, registered.subprocess_specs, self._engine)
         return SpiffInstance(spec_hash, workflow)
 
+    def migrate(self, instance: Instance, spec_hash: str, *, copy: bool = True) -> SpiffInstance:
+        """A copy of the instance moved onto another registered spec, keeping task ids and data.
+
+        Uses the library's own spec diff (tasks aligned by BPMN id, then by structure): the waiting user tasks
+        must exist in the new spec under the same id, every completed task must align, and the moved document
+        must load on the new spec. The waiting tasks are reset in place (same id, same data) so that what
+        follows them is predicted from the new model; timers keep their frozen due times. Conflict
+        (VersionMigrationRefused) names what does not fit. With `copy` (default) the given instance is never
+        changed; without, it is moved in place (a caller that discards it on refusal saves a round trip).
+        """
+        source = _instance(instance)
+        registered = self._registered(spec_hash)
+        workflow = self.loads(source.spec_hash, self.dumps(source)).workflow if copy else source.workflow
+        if workflow.subprocesses:
+            raise _refused(
+                "quy trình đang chạy quy trình con, chưa hỗ trợ chuyển phiên bản",
+                "the instance runs subprocesses, which cannot be moved yet",
+            )
+        new_spec = registered.spec
+        waiting = [t.task_spec.name for t in workflow.get_tasks(state=TaskState.READY, manual=True)]
+        missing = [name for name in waiting if name not in new_spec.task_specs]
+        if missing:
+            raise _refused(
+                f"bước đang chờ «{', '.join(missing)}» không có trong phiên bản mới",
+                f"the waiting task(s) {', '.join(missing)} do not exist in the new version",
+            )
+        diff = WorkflowDiff(workflow, self._spec_diff(source.spec_hash, spec_hash))
+        done = sorted({t.task_spec.name for t in diff.removed if t.has_state(TaskState.COMPLETED)})
+        if done:
+            raise _refused(
+                f"bước đã làm «{', '.join(done)}» không còn trong phiên bản mới",
+                f"the completed task(s) {', '.join(done)} have no counterpart in the new version",
+            )
+        self._drive(lambda: migrate_workflow(diff, workflow, new_spec, reset_mask=TaskState.READY))
+        stale = sorted(
+            {
+                t.task_spec.name
+                for t in workflow.tasks.values()
+                if new_spec.task_specs.get(t.task_spec.name) is not t.task_spec
+            }
+        )
+        if stale:
+            raise _refused(
+                f"phần tử «{', '.join(stale)}» của trạng thái hiện tại không có trong phiên bản mới",
+                f"element(s) {', '.join(stale)} of the current state do not exist in the new version",
+            )
+        after = sorted(t.task_spec.name for t in workflow.get_tasks(state=TaskState.READY, manual=True))
+        if after != sorted(waiting):
+            raise _refused(
+                "bước đang chờ thay đổi sau khi chuyển", "the waiting tasks changed while moving the instance"
+            )
+        moved = SpiffInstance(spec_hash, workflow)
+        try:
+            return self.loads(spec_hash, self.dumps(moved))  # what is stored must load on the new spec
+        except (KeyError, WorkflowError) as exc:
+            raise _refused(
+                f"trạng thái sau khi chuyển không đọc lại được ({exc})",
+                f"the moved state does not load on the new spec ({exc})",
+            ) from exc
+
+    def _spec_diff(self, old_hash: str, new_hash: str) -> Any:
+        """The library's diff of two registered specs, once per pair (a dry run diffs many dossiers)."""
+        key = (old_hash, new_hash)
+        with self._lock:
+            found = self._diffs.get(key)
+        if found is None:
+            found = SpecDiff(
+                self._serializer.registry, self._registered(old_hash).spec, self._registered(new_hash).spec
+            )
+            with self._lock:
+                self._diffs[key] = found
+                while len(self._diffs) > self.max_specs:
+                    self._diffs.popitem(last=False)
+        return found
+
     def _drive(self, step: Callable[[], Any]) -> None:
         """Run library code within the step budget (see `_drive`)."""
         with step_budget(self.step_timeout):
@@ -316,6 +393,14 @@ class SpiffRuntime:
 
 
 # --- helpers -------------------------------------------------------------------------------------------
+
+
+def _refused(reason: str, reason_en: str) -> Conflict:
+    return Conflict(
+        f"Không chuyển được sang phiên bản mới: {reason}.",
+        f"Cannot move to the new version: {reason_en}.",
+        code="VersionMigrationRefused",
+    )
 
 
 def _instance(instance: Instance) -> SpiffInstance:

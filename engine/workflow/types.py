@@ -106,3 +106,7 @@ class WorkflowRuntime(Protocol):
     def loads(self, spec_hash: str, state: str) -> Instance:
         """Rebuild an instance of a registered spec."""
         ...
+
+    def migrate(self, instance: Instance, spec_hash: str, *, copy: bool = True) -> Instance:
+        """The instance moved onto another registered spec (Conflict: it cannot move); copied by default."""
+        ...

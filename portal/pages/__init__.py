@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from portal.pages import account, admin_agencies, citizen, counter, filing, public, supervise, work
+from portal.pages import (
+    account,
+    admin_agencies,
+    admin_procedures,
+    admin_simulation,
+    citizen,
+    counter,
+    filing,
+    opendata,
+    public,
+    ratings,
+    supervise,
+    work,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     public.router,
@@ -15,4 +28,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     work.router,
     admin_agencies.router,
     supervise.router,
+    admin_simulation.router,
+    admin_procedures.router,
+    ratings.router,
+    opendata.router,
 )

@@ -52,7 +52,7 @@ MEASURE_LABELS = {
 }
 
 
-def _filters(request: Request) -> dict[str, str]:
+def read_filters(request: Request) -> dict[str, str]:
     """The page's filters; a date typed dd/mm/yyyy is read as such (links carry YYYY-MM-DD)."""
     filters = {k: request.query_params[k][:1800] for k in PARAMS if request.query_params.get(k)}
     for key in ("tu-ngay", "den-ngay"):
@@ -74,7 +74,8 @@ def shown(filters: dict[str, str]) -> dict[str, str]:
     return out
 
 
-def _query(c: ContainerDep, filters: dict[str, str]) -> uc.StatsQuery:
+def stats_query(c: ContainerDep, filters: dict[str, str]) -> uc.StatsQuery:
+    """The statistics query of the page's filters (422 on a bad one, naming the field)."""
     today = to_local(c.services.clock.now()).date()
     return uc.query_of(
         filters.get("tu-ngay"),
@@ -125,20 +126,21 @@ def _vn(day: str) -> str:
 @router.get("/giam-sat", response_class=HTMLResponse)
 def dashboard(request: Request, actor: Supervisor, c: ContainerDep) -> HTMLResponse:
     """Headline numbers, trends, per-agency and per-procedure tables, late dossiers, unacknowledged events."""
-    filters = _filters(request)
+    filters = read_filters(request)
     with c.transaction() as uow:
         choices = uc.choices(uow, actor)
         try:
-            query = _query(c, filters)
+            query = stats_query(c, filters)
             data = uc.dashboard(uow, actor, query, c.services.clock.now())
         except InvalidInput as exc:
             return _invalid(request, filters, choices, exc)
     export = urlencode(page_params(query))
+    period_in_effect = {"tu-ngay": query.start.isoformat(), "den-ngay": query.end.isoformat()}
     return render(
         request,
         "supervise/dashboard.html",
         {
-            "filters": shown(filters),
+            "filters": shown(period_in_effect | filters),  # empty dates show the period they default to
             "choices": choices,
             "data": data,
             "query": query,
@@ -166,8 +168,28 @@ def _invalid(
     )
 
 
+EVENT_LABELS = {
+    "received": N_("Đã tiếp nhận"),
+    "near_due": N_("Sắp đến hạn"),
+    "overdue": N_("Quá hạn"),
+    "extended": N_("Xin lỗi, hẹn lại"),
+    "step_overdue": N_("Bước xử lý quá hạn"),
+    "completed": N_("Đã có kết quả"),
+    "returned": N_("Đã trả kết quả"),
+    "refused": N_("Không tiếp nhận"),
+    "withdrawn": N_("Rút hồ sơ"),
+}
+
+
+def event_label(event_type: str) -> str:
+    """The IOC event's kind in the reader's language (`vn.motcua.dossier.received` → "Tiếp nhận")."""
+    kind = event_type.removeprefix("vn.motcua.dossier.")
+    return _(EVENT_LABELS[kind]) if kind in EVENT_LABELS else kind
+
+
 def _helpers() -> dict[str, Callable[..., Any]]:
     return {
+        "event_label": event_label,
         "percent": percent,
         "number": number,
         "drill_url": drill_url,
@@ -185,11 +207,11 @@ def drill_down(
     before: Annotated[str | None, Query(alias="truoc", max_length=12)] = None,
 ) -> HTMLResponse:
     """The dossiers behind a number, 50 a page (keyset), with holder, due time and how late."""
-    filters = _filters(request)
+    filters = read_filters(request)
     with c.transaction() as uow:
         choices = uc.choices(uow, actor)
         try:
-            query = _query(c, filters)
+            query = stats_query(c, filters)
             page = uc.dossiers(uow, actor, query, measure, c.services.clock.now(), before_id=row_id(before))
         except InvalidInput as exc:
             return _invalid(request, filters, choices, exc)
@@ -313,9 +335,9 @@ def export(request: Request, which: str, fmt: str, actor: Supervisor, c: Contain
     """A table of the page as CSV (UTF-8 with BOM, for spreadsheet programs) or XLSX, Vietnamese headers."""
     if which not in TABLES or fmt not in ("csv", "xlsx"):
         return Response(status_code=404)
-    filters = _filters(request)
+    filters = read_filters(request)
     with c.transaction() as uow:
-        query = _query(c, filters)
+        query = stats_query(c, filters)
         headers, rows = _rows(uow, actor, query, which, request, c)
     name = f"thong-ke-{which}-{query.start.isoformat()}-{query.end.isoformat()}.{fmt}"
     disposition = {"Content-Disposition": f'attachment; filename="{name}"'}

@@ -85,3 +85,22 @@ def test_every_table_exports_as_csv_and_xlsx_with_vietnamese_headers(
     assert ba_dinh[header.index("Trễ hạn")] == "1"
     assert ba_dinh[header.index("Tỷ lệ đúng hạn")] == "0.8"
     assert client.get(f"/giam-sat/xuat/khac.csv?{PERIOD}").status_code == 404
+
+
+def test_unacknowledged_ioc_events_are_named_in_the_readers_language(api: Api, browse: Browse) -> None:
+    code = api.received(at="2026-03-02T09:30")
+    vi = browse("giamsat.badinh").get("/giam-sat?tu-ngay=2026-03-01&den-ngay=2026-03-31").text
+    events = vi[vi.index('id="events"') :]
+    assert f"<strong>Đã tiếp nhận</strong> — {code}" in events
+    assert "<strong>received</strong>" not in events
+    client = browse("giamsat.badinh")
+    client.get("/ngon-ngu?lang=en")
+    en = client.get("/giam-sat?tu-ngay=2026-03-01&den-ngay=2026-03-31").text
+    assert "<strong>Received</strong>" in en[en.index('id="events"') :]
+
+
+def test_empty_dates_show_the_period_they_default_to(api: Api, browse: Browse) -> None:
+    api.received(at="2026-03-02T09:30")
+    html = browse("giamsat.badinh").get("/giam-sat").text
+    assert re.search(r'name="tu-ngay"[^>]*value="01/03/2026"', html)
+    assert re.search(r'name="den-ngay"[^>]*value="02/03/2026"', html)

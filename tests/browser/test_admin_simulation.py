@@ -1,0 +1,71 @@
+"""Administrators in a real browser: a due-date simulation across Tết 2026, the scenarios, and a dossier moved
+to a new version after its dry run — with axe and screenshots at 1280 and 360 px."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.browser.conftest import Portal, SignIn, look
+from tests.browser.test_work import received_dossier
+from tests.versions import LONGER_AND_RENAMED, publish_edited
+
+ADMIN = "quantri"
+RESIDENCE = "1.004222"
+
+
+def test_the_simulation_across_tet_2026(sign_in: SignIn, portal: Portal) -> None:
+    page = sign_in(ADMIN)
+    page.goto(portal.at(f"/quan-tri/thu-tuc/{RESIDENCE}/mo-phong"))
+    look(page, "admin-simulation-form")
+
+    page.fill("#f-day", "30/02/2026")
+    page.fill("#f-clock_time", "25:00")
+    page.click("#simulate")
+    summary = page.inner_text(".govuk-error-summary")
+    assert "Nhập ngày tiếp nhận có thật" in summary
+    assert "HH:MM" in summary
+    look(page, "admin-simulation-errors")
+
+    page.fill("#f-day", "13/02/2026")
+    page.fill("#f-clock_time", "10:00")
+    page.click("#simulate")
+    assert "10:00 03/03/2026" in page.inner_text("#happy-due")
+    assert "17:00 09/03/2026" in page.inner_text("#supplement-due")
+    steps = page.inner_text("#happy-steps")
+    assert "Mùng hai Tết Nguyên Đán" in steps
+    look(page, "admin-simulation")
+
+    page.click("#run-scenarios")
+    results = page.locator("#scenario-results > li")
+    assert results.count() == 6
+    assert page.locator("#scenario-results > li[data-passed='no']").count() == 0
+    look(page, "admin-simulation-scenarios")
+
+
+def test_a_dossier_is_previewed_then_moved_to_version_2(
+    sign_in: SignIn, portal: Portal, tmp_path: Path
+) -> None:
+    code = received_dossier(portal)
+    published = publish_edited(portal.container, tmp_path, LONGER_AND_RENAMED)
+    assert published.version == 2
+    page = sign_in(ADMIN)
+    page.goto(portal.at(f"/quan-tri/thu-tuc/{RESIDENCE}/chuyen-phien-ban"))
+    page.select_option("#f-from_version", "1")
+    page.select_option("#f-to_version", "2")
+    page.click("#preview")
+    row = page.locator(f"#candidates tr[data-code='{code}']")
+    assert "Thẩm định hồ sơ" in row.inner_text()
+    look(page, "admin-migrate-preview")
+
+    row.locator("button[name='mot']").click()
+    assert "Ghi lý do chuyển phiên bản" in page.inner_text(".govuk-error-summary")
+
+    page.fill("#f-note", "Áp dụng quy trình mới theo Quyết định 123/QĐ-UBND")
+    page.locator(f"#candidates tr[data-code='{code}'] button[name='mot']").click()
+    assert code in page.inner_text("#moved")
+    assert code in page.inner_text("#history")
+    look(page, "admin-migrate-applied")
+
+    citizen = sign_in("nguyenvanan")
+    citizen.goto(portal.at(f"/ho-so/{code}"))
+    assert "Chuyển sang phiên bản 2 của quy trình" in citizen.inner_text("#timeline + ol")
