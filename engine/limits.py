@@ -26,6 +26,7 @@ DOSSIER_CODE = 60
 ACCESS_KEY = 32
 KEY = 64  # a task, event or upload id
 TEXT = 10_000  # any one string in a request body, whatever it means: the guard's ceiling
+SOURCE = 1024 * 1024  # a procedure's file (BPMN, JSON Schema) edited in the workshop's textarea
 PAGE_MIN, PAGE_MAX = 1, 200  # rows per page of a list
 
 

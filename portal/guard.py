@@ -47,14 +47,14 @@ class BodyRefused(Exception):
         )
 
 
-def clean_text(value: str, where: str) -> str:
-    """NFC text, or BodyRefused when it holds NUL or a lone surrogate or is longer than any text may be."""
-    if len(value) > limits.TEXT:
+def clean_text(value: str, where: str, limit: int = limits.TEXT) -> str:
+    """NFC text, or BodyRefused when it holds NUL or a lone surrogate or is longer than `limit`."""
+    if len(value) > limit:
         raise BodyRefused(
             422,
             "InvalidInput",
-            f"Văn bản quá dài (tối đa {limits.TEXT} ký tự).",
-            f"Text too long (at most {limits.TEXT} characters).",
+            f"Văn bản quá dài (tối đa {limit} ký tự).",
+            f"Text too long (at most {limit} characters).",
             where,
         )
     if "\x00" in value:

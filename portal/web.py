@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from engine import limits
 from engine.actor import Actor, Role, actor_from_claims
 from engine.errors import DomainError, FieldError, Forbidden, InvalidInput
 from engine.usecases.progress import ROLE_LABELS
@@ -37,6 +38,9 @@ TEMPLATE_DIR = Path(__file__).parent / "templates"
 ANON_CSRF_COOKIE = "motcua_csrf"
 CSRF_FIELD = "csrf"
 MAX_FORM_FIELDS = 2000
+# The workshop's textareas hold a whole file (portal/pages/admin_procedures.py, capped there by the use case):
+# these fields may be longer than any other text of a page.
+SOURCE_FIELDS = frozenset({"bpmn_xml", "form_schema"})
 MAX_FORM_FILES = 20
 
 # Autoescape everything: data shown on pages comes from citizens and uploaded procedures.
@@ -195,7 +199,7 @@ async def read_form(request: Request) -> FormData:
     for key, value in form.multi_items():
         if isinstance(value, str):
             try:
-                value = clean_text(value, key)
+                value = clean_text(value, key, limits.SOURCE if key in SOURCE_FIELDS else limits.TEXT)
             except BodyRefused as refused:
                 problems[key] = FieldError(refused.message, refused.message_en)
         items.append((key, value))
