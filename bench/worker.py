@@ -229,6 +229,34 @@ class HttpPortal:
         return samples
 
 
+TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def tree_cpu(pid: int | None) -> float:
+    """CPU seconds (user + system) used so far by a process and every live descendant (/proc/<pid>/stat),
+    plus the children it already waited for; 0 where /proc is missing."""
+    if pid is None:
+        return 0.0
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else ():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # ended meanwhile
+        # After the name: state, ppid, ..., utime (14th field of the line), stime, cutime, cstime.
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = sum(int(f) for f in fields[11:15]) / TICKS
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        total += times.get(current, 0.0)
+        todo.extend(child for child, parent in parents.items() if parent == current)
+    return total
+
+
 def pending(container: Container) -> dict[str, float]:
     """Backlog now: pending documents and outbox rows (all channels), and the age of the oldest of each."""
     now = datetime.now(UTC)
@@ -308,6 +336,12 @@ def report(result: dict[str, Any], *, as_json: bool) -> None:
     print(f"  per lifecycle: {per['documents']:.1f} documents, {per['messages']:.1f} outbox rows")
     print(f"documents keep up with        {result['documents_keep_up_lifecycles_per_s']:6.1f} lifecycles/s")
     print(f"deliveries keep up with       {result['deliveries_keep_up_lifecycles_per_s']:6.1f} lifecycles/s")
+    cpu = result["cpu_seconds_per_lifecycle"]
+    print(
+        f"CPU seconds per lifecycle: portal {cpu['portal']:.3f}, worker {cpu['worker']:.3f} "
+        f"(drain; worker/portal {cpu['worker'] / max(cpu['portal'], 1e-9):.2f}); together: "
+        f"portal {cpu['together']['portal']}, worker {cpu['together']['worker']}"
+    )
     print(
         f"together at {together['target_rate']:.1f}/s (achieved {together['achieved_rate']:.1f}/s): "
         f"max pending {together['max_documents_pending']:.0f} documents, "
@@ -322,7 +356,7 @@ def report(result: dict[str, Any], *, as_json: bool) -> None:
     print(f"target (the worker keeps up with the portal): {'MET' if result['keeps_up'] else 'NOT MET'}")
 
 
-def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — one bounded run, phase after phase
+def main(argv: list[str] | None = None) -> int:  # noqa: C901, PLR0912, PLR0915 — one bounded run, phase after phase
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--backend", choices=("sqlite", "pg"), default="sqlite")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of phases 1 and 3")
@@ -375,6 +409,13 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
 
             how = f"{args.clients} HTTP clients" if args.portal == "http" else "one process, use cases"
             log(f"phase 1: lifecycles for {args.seconds:g} s, no worker ({how})")
+
+            def portal_cpu() -> float:
+                if server_process is not None:
+                    return tree_cpu(server_process.process.pid)
+                return time.process_time()  # the use cases run in this process (no worker child yet)
+
+            cpu_started = portal_cpu()
             started = time.monotonic()
             runs = 0
             if isinstance(portal, HttpPortal):
@@ -386,6 +427,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
                     runs += 1
             portal_seconds = time.monotonic() - started
             portal_rate = runs / portal_seconds
+            portal_cpu_per = (portal_cpu() - cpu_started) / max(runs, 1)
             after = pending(container)
             lifecycles = runs + 1  # the warm-up's backlog is in the drain too
             per_lifecycle = {
@@ -406,14 +448,19 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
                 first: dict[str, float] = {}
                 done_at: dict[str, float] = {}
                 deadline = started + max(180.0, 8 * args.seconds)
+                # The worker's CPU (every process of its tree) from its first finished item to the last.
+                cpu_first = cpu_last = 0.0
                 while time.monotonic() < deadline and len(done_at) < 2:
                     now = pending(container)
                     moment = time.monotonic()
                     for kind in ("documents", "messages"):
                         if kind not in first and now[kind] < after[kind]:
+                            if not first:
+                                cpu_first = tree_cpu(worker.pid)
                             first[kind] = moment
                         if kind not in done_at and now[kind] == 0:
                             done_at[kind] = moment
+                            cpu_last = tree_cpu(worker.pid)
                     time.sleep(0.05)
                 left = pending(container)
                 rates = {}
@@ -427,11 +474,25 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
                     f"messages with {msg_rate:.1f} lifecycles/s; left {left}"
                 )
 
+                worker_cpu_per = (cpu_last - cpu_first) / lifecycles
+                log(
+                    f"  CPU per lifecycle: portal {portal_cpu_per:.3f} s (phase 1), "
+                    f"worker {worker_cpu_per:.3f} s (start-up {cpu_first:.1f} s not counted)"
+                )
+
                 rate = args.rate or portal_rate
                 log(f"phase 3: {rate:.1f} lifecycles/s for {args.seconds:g} s with the worker running")
                 before3 = portal.runs
+                cpu3 = (portal_cpu(), tree_cpu(worker.pid))
                 samples = run_at(portal, rate, args.seconds, container)
                 achieved = (portal.runs - before3) / args.seconds
+                done3 = max(portal.runs - before3, 1)
+                together_cpu = {
+                    "portal": round((portal_cpu() - cpu3[0]) / done3, 3),
+                    "worker": round((tree_cpu(worker.pid) - cpu3[1]) / done3, 3),
+                }
+                if server_process is None:  # the worker is this process's child: its CPU is not the portal's
+                    together_cpu["portal"] = None
             finally:
                 stop_worker(worker)
             tail = samples[len(samples) // 2 :] or samples
@@ -445,6 +506,12 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
                 "backlog_lifecycles": lifecycles,
                 "documents_keep_up_lifecycles_per_s": round(doc_rate, 2),
                 "deliveries_keep_up_lifecycles_per_s": round(msg_rate, 2),
+                "cpu_seconds_per_lifecycle": {
+                    "portal": round(portal_cpu_per, 3),
+                    "worker": round(worker_cpu_per, 3),
+                    "worker_start_up": round(cpu_first, 1),
+                    "together": together_cpu,
+                },
                 "together": {
                     "target_rate": round(rate, 2),
                     "achieved_rate": round(achieved, 2),
