@@ -47,6 +47,7 @@ const CORE = {
 const LOCAL = {
   "lane-role": "error",
   "lane-role-known": "warn",
+  "user-task-lane": "error",
   "user-task-form": "error",
   "user-task-status": "error",
   "user-task-step": "error",

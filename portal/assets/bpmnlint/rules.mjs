@@ -44,6 +44,25 @@ export const laneRoleKnown = rule("lane-role-known", (node, reporter) => {
   }
 });
 
+export const userTaskLane = rule("user-task-lane", (node, reporter) => {
+  if (!is(node, "bpmn:Process")) return;
+  const inLane = new Set();
+  const walk = (laneSet) => {
+    for (const lane of (laneSet && laneSet.lanes) || []) {
+      for (const ref of lane.flowNodeRef || []) inLane.add(ref.id);
+      walk(lane.childLaneSet);
+    }
+  };
+  for (const laneSet of node.laneSets || []) walk(laneSet);
+  for (const element of node.flowElements || []) {
+    if (is(element, "bpmn:UserTask") && !inLane.has(element.id)) {
+      reporter.report(element.id, "User task is in no lane (no role would receive it)", {
+        vi: "Bước xử lý không nằm trong lane nào (không vai trò nào nhận được bước này)",
+      });
+    }
+  }
+});
+
 // --- user tasks and end events ---------------------------------------------------------------------------
 export const userTaskForm = rule("user-task-form", (node, reporter) => {
   if (is(node, "bpmn:UserTask") && !(spiffProperties(node).form || "").trim()) {
@@ -168,6 +187,7 @@ export const unreachable = rule("unreachable", (node, reporter) => {
 export const RULES = {
   "lane-role": laneRole,
   "lane-role-known": laneRoleKnown,
+  "user-task-lane": userTaskLane,
   "user-task-form": userTaskForm,
   "user-task-status": userTaskStatus,
   "user-task-step": userTaskStep,
