@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from portal.pages import account, admin_agencies, citizen, counter, filing, public, supervise, work
+from portal.pages import (
+    account,
+    admin_agencies,
+    admin_bpmn,
+    citizen,
+    counter,
+    filing,
+    public,
+    supervise,
+    work,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     public.router,
@@ -15,4 +25,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     work.router,
     admin_agencies.router,
     supervise.router,
+    admin_bpmn.router,
 )
