@@ -82,11 +82,10 @@ function enhance(textarea, index) {
 
   const modeler = new Modeler({
     container: canvas,
-    propertiesPanel: { parent: panel },
+    propertiesPanel: { parent: panel, layout: { groups: { motcua: { open: true } } } },
     additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, motcuaPanelModule, lintModule, translateModule()],
     moddleExtensions: { spiffworkflow: motcuaModdle },
     linting: { bpmnlint: motcuaLintConfig(LANG), active: true },
-    keyboard: { bindTo: wrapper },
   });
   textarea.bpmnModeler = modeler;
 
@@ -119,7 +118,7 @@ function enhance(textarea, index) {
       }
       wrapper.classList.remove("motcua-modeler--failed");
       markServerProblems(modeler, problemsFor(textarea));
-      modeler.get("canvas").zoom("fit-viewport");
+      fit(modeler.get("canvas"));
     } catch (error) {
       wrapper.classList.add("motcua-modeler--failed");
       status.textContent = t(`Không mở được sơ đồ: ${error.message}`, `Could not open the diagram: ${error.message}`);
@@ -136,14 +135,35 @@ function enhance(textarea, index) {
   if (textarea.form) {
     textarea.form.addEventListener("submit", (event) => {
       if (!dirty) return;
+      // The diagram changed since the textarea was last written: write it, then send the form ourselves
+      // (form.submit() sends no submit event and no submitter, so the submitter's name/value is carried).
       event.preventDefault();
+      const form = textarea.form;
       const submitter = event.submitter;
       clearTimeout(textarea.bpmnTimer);
-      write().finally(() => textarea.form.requestSubmit(submitter || undefined));
+      write().finally(() => {
+        if (submitter && submitter.name) {
+          const carried = make("input");
+          carried.type = "hidden";
+          carried.name = submitter.name;
+          carried.value = submitter.value;
+          form.append(carried);
+        }
+        HTMLFormElement.prototype.submit.call(form);
+      });
     });
   }
   linkProblems(modeler, problemsFor(textarea), canvas);
   textarea.bpmnReady = open();
+}
+
+/** Fit the diagram in the canvas, leaving room for the palette on its left. */
+function fit(canvas) {
+  canvas.zoom("fit-viewport", "auto");
+  const box = canvas.viewbox();
+  const scale = Math.min(1, box.scale * 0.9);
+  canvas.zoom(scale, "auto");
+  canvas.scroll({ dx: 40, dy: 0 });
 }
 
 function markServerProblems(modeler, list) {
