@@ -14,7 +14,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]
 
 ROOT = Path(__file__).resolve().parents[2]
 LINTER = ROOT / "portal" / "static" / "dist" / "bpmnlint" / "motcua-lint.cjs"

@@ -1,6 +1,7 @@
 """The BPMN modeler in a real browser (/quan-tri/so-do): bpmn-js opens MotCua's diagrams with the MotCua
 properties group, bpmnlint marks problems live, the server's problems are marked on their elements, and the
-textarea carries the edited XML when the form is sent. Round trip: what the engine reads survives the modeler."""
+textarea carries the edited XML when the form is sent. Round trip: what the engine reads survives the
+modeler."""
 
 from __future__ import annotations
 
