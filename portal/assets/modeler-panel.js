@@ -91,8 +91,18 @@ function StatusField({ element, id }) {
   });
 }
 
+/** The step budgets a page may give: <textarea data-bpmn-modeler data-bpmn-budgets='{"reception": 0.5}'>. */
+function budgets() {
+  const holder = document.querySelector("textarea[data-bpmn-budgets]");
+  try {
+    return holder ? JSON.parse(holder.dataset.bpmnBudgets) || {} : {};
+  } catch {
+    return {};
+  }
+}
+
 function budgetHint(element) {
-  const hours = (window.motcuaBudgets || {})[spiffProperties(getBusinessObject(element)).step];
+  const hours = budgets()[spiffProperties(getBusinessObject(element)).step];
   return hours === undefined ? "" : t(` Thời hạn của bước: ${hours} giờ làm việc.`, ` Step budget: ${hours} working hours.`);
 }
 

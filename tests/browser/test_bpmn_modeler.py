@@ -145,6 +145,19 @@ def test_what_the_engine_reads_survives_the_modeler(
     assert exported.count("<bpmn:timerEventDefinition") == original.count("<bpmn:timerEventDefinition")
 
 
+def test_a_page_that_knows_the_budgets_shows_them_by_the_step(sign_in: SignIn, portal: Portal) -> None:
+    page = sign_in(ADMIN)
+    page.goto(portal.at(PATH))
+    modeler_ready(page)
+    page.evaluate(
+        """() => document.querySelector('textarea[data-bpmn-modeler]')
+                   .setAttribute('data-bpmn-budgets', '{"appraisal": 1.5}')"""
+    )
+    open_xml(page, BIRTH.read_text("utf-8"))
+    select(page, "Task_Appraisal")
+    assert "Thời hạn của bước: 1.5 giờ làm việc." in page.inner_text("[data-entry-id='motcua-step']")
+
+
 def test_a_diagram_made_elsewhere_opens_and_the_panel_says_what_is_missing(
     sign_in: SignIn, portal: Portal
 ) -> None:

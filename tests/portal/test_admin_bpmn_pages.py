@@ -7,8 +7,9 @@ import re
 
 import pytest
 
-from integrations.bpmnlint import MAX_BYTES
+from integrations.bpmnlint import MAX_BYTES, LintProblem
 from portal.settings import ROOT
+from portal.web import environment
 from tests.builders import OFFICER
 from tests.portal.conftest import Browse, csrf_of
 
@@ -110,3 +111,18 @@ def test_too_large_is_413(browse: Browse) -> None:
     assert 'href="#f-bpmn_file"' in page.text
     huge = post(browse(ADMIN), {"bpmn_xml": "x" * (3 * MAX_BYTES)})
     assert huge.status_code == 413
+
+
+def test_the_editor_macro_renders_the_markup_the_modeler_enhances() -> None:
+    template = environment.from_string(
+        '{% from "components/bpmn_editor.html" import bpmn_editor %}'
+        "{{ bpmn_editor(xml, problems, budgets=budgets) }}"
+    )
+    problem = LintProblem("Task_X", "motcua/user-task-form", "error", "Thiếu <form>", "No <form>")
+    html = template.render(xml="<a>&</a>", problems=[problem], budgets={"it's": 1.5})
+    assert '<textarea class="govuk-textarea motcua-bpmn-editor__xml" id="f-bpmn_xml" name="bpmn_xml"' in html
+    assert "&lt;a&gt;&amp;&lt;/a&gt;</textarea>" in html
+    assert "data-bpmn-budgets='{\"it\\u0027s\": 1.5}'" in html
+    assert '<li data-element-id="Task_X" data-severity="error" data-rule="motcua/user-task-form">' in html
+    assert "Thiếu &lt;form&gt;" in html
+    assert "/static/dist/bpmn/modeler.js" in html
