@@ -90,6 +90,14 @@ def test_the_modeler_edits_a_diagram_and_the_form_sends_the_edit(
     page.wait_for_selector(".djs-overlays[data-container-id='Task_Reception'] .bjsl-overlay")
     assert page.locator(".djs-overlays[data-container-id='Task_Appraisal'] .bjsl-overlay").count() == 0
 
+    # The server's list links each problem to its element on the diagram.
+    page.click("#result button:has-text('Xem trên sơ đồ')")
+    selected = page.evaluate(
+        """() => document.querySelector('textarea[data-bpmn-modeler]').bpmnModeler
+                   .get('selection').get().map((e) => e.id)"""
+    )
+    assert selected == ["Task_Reception"]
+
     # The MotCua group shows what the engine reads from a user task.
     select(page, "Task_Appraisal")
     assert page.input_value("#bio-properties-panel-motcua-form") == "appraisal"
@@ -171,6 +179,8 @@ def test_a_diagram_made_elsewhere_opens_and_the_panel_says_what_is_missing(
     assert "Thiếu biểu mẫu" in group
     assert "Thiếu trạng thái" in group
     assert "Thiếu mã bước" in group
+    look(page, "bpmn-modeler-missing")
+    shots(page, "bpmn-modeler-missing")
     select(page, "EndEvent_1")
     assert "Thiếu trạng thái" in page.inner_text("[data-group-id='group-motcua']")
     # spiff-arena's own properties are kept
@@ -188,3 +198,19 @@ def test_on_a_phone_the_textarea_is_the_editor(sign_in: SignIn, portal: Portal) 
     page.fill("#f-bpmn_xml", SPIFF_ARENA.read_text("utf-8"))
     page.click("button:has-text('Kiểm tra sơ đồ')")
     assert "user_task_one" in page.inner_text("#result")
+
+
+def test_xml_the_modeler_cannot_open_stays_editable(sign_in: SignIn, portal: Portal) -> None:
+    page = sign_in(ADMIN)
+    page.goto(portal.at(PATH))
+    modeler_ready(page)
+    page.click("button:has-text('Sửa XML trực tiếp')")
+    page.fill("#f-bpmn_xml", "<foo //>")
+    page.click("button:has-text('Kiểm tra sơ đồ')")
+    assert "Không đọc được XML" in page.inner_text(".govuk-error-summary")
+    page.wait_for_function(
+        "() => document.querySelector('.motcua-modeler__status').textContent.includes('Không mở')"
+    )
+    assert page.is_visible("#f-bpmn_xml")
+    assert not page.is_visible(".motcua-modeler__canvas")
+    assert page.input_value("#f-bpmn_xml") == "<foo //>"
