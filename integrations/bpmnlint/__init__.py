@@ -94,9 +94,12 @@ def _doctype_refused() -> BpmnRefused:
     )
 
 
-def lint_bpmn(xml: bytes, *, timeout: float = TIMEOUT_SECONDS, linter: Path = LINTER) -> list[LintProblem]:
+def lint_bpmn(
+    xml: bytes, *, timeout: float = TIMEOUT_SECONDS, linter: Path | None = None
+) -> list[LintProblem]:
     """MotCua's bpmnlint problems of one BPMN document, errors first (raises BpmnRefused on bad input)."""
     check_xml(xml)
+    linter = linter or LINTER
     node = shutil.which("node")
     if node is None or not linter.is_file():
         raise LinterUnavailable(f"node or {linter} is missing: run `make assets`")

@@ -113,6 +113,17 @@ def test_too_large_is_413(browse: Browse) -> None:
     assert huge.status_code == 413
 
 
+def test_without_the_linter_the_page_says_so_with_503(
+    browse: Browse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import integrations.bpmnlint as bpmnlint
+
+    monkeypatch.setattr(bpmnlint, "LINTER", ROOT / "var" / "no-such-linter.cjs")
+    page = post(browse(ADMIN), {"bpmn_xml": BIRTH})
+    assert page.status_code == 503
+    assert "bộ kiểm tra BPMN chưa sẵn sàng" in page.text
+
+
 def test_the_editor_macro_renders_the_markup_the_modeler_enhances() -> None:
     template = environment.from_string(
         '{% from "components/bpmn_editor.html" import bpmn_editor %}'

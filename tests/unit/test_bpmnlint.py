@@ -11,7 +11,14 @@ import pytest
 from engine.actor import Role
 from engine.dossier.status import Status
 from engine.workflow.helpers import script_helpers
-from integrations.bpmnlint import MAX_BYTES, BpmnRefused, BpmnTooLarge, LintProblem, lint_bpmn
+from integrations.bpmnlint import (
+    MAX_BYTES,
+    BpmnRefused,
+    BpmnTooLarge,
+    LinterUnavailable,
+    LintProblem,
+    lint_bpmn,
+)
 from portal.settings import ROOT
 
 PROCESSES = sorted((ROOT / "processes").glob("*/process.bpmn"))
@@ -196,6 +203,11 @@ def test_a_linter_that_takes_too_long_is_stopped() -> None:
     with pytest.raises(BpmnRefused) as refused:
         lint_bpmn(BIRTH.encode("utf-8"), timeout=0.001)
     assert "quá nhiều thời gian" in refused.value.message_vi
+
+
+def test_a_missing_linter_is_the_operators_problem(tmp_path: Path) -> None:
+    with pytest.raises(LinterUnavailable, match="make assets"):
+        lint_bpmn(BIRTH.encode("utf-8"), linter=tmp_path / "missing.cjs")
 
 
 # --- the catalogue the modeler and the rules read matches the engine ---------------------------------------
