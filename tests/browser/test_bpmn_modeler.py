@@ -214,3 +214,22 @@ def test_xml_the_modeler_cannot_open_stays_editable(sign_in: SignIn, portal: Por
     assert page.is_visible("#f-bpmn_xml")
     assert not page.is_visible(".motcua-modeler__canvas")
     assert page.input_value("#f-bpmn_xml") == "<foo //>"
+
+
+def test_the_modeler_speaks_english_on_the_english_page(sign_in: SignIn, portal: Portal) -> None:
+    page = sign_in(ADMIN)
+    page.goto(portal.at(PATH + "?lang=en"))
+    modeler_ready(page)
+    page.evaluate(
+        """(xml) => { const t = document.querySelector('textarea[data-bpmn-modeler]');
+                      t.value = xml; t.dispatchEvent(new Event('change')); }""",
+        SPIFF_ARENA.read_text("utf-8"),
+    )
+    page.wait_for_selector(".djs-overlays[data-container-id='user_task_one'] .bjsl-overlay")
+    select(page, "user_task_one")
+    group = page.inner_text("[data-group-id='group-motcua']")
+    assert "Task form (form)" in group
+    assert "The form is missing" in group
+    assert "Errors" in page.inner_text(".bjsl-button")
+    look(page, "bpmn-modeler-en")
+    shots(page, "bpmn-modeler-en")
