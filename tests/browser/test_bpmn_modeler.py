@@ -23,8 +23,6 @@ SPIFF_ARENA = ROOT / "tests" / "fixtures" / "bpmn" / "spiff-arena-basic-user-tas
 FORM = '<spiffworkflow:property name="form" value="reception" />'
 OWN_SHOTS = Path("/tmp/shots-modeler")
 
-pytestmark = pytest.mark.xdist_group("bpmnlint")
-
 
 def modeler_ready(page: Page) -> None:
     """Wait until the modeler has imported the textarea's diagram."""

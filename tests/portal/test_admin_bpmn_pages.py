@@ -18,8 +18,6 @@ PATH = "/quan-tri/so-do"
 BIRTH = (ROOT / "processes" / "birth-registration" / "process.bpmn").read_text("utf-8")
 NO_FORM = BIRTH.replace('<spiffworkflow:property name="form" value="reception" />', "", 1)
 
-pytestmark = pytest.mark.xdist_group("bpmnlint")
-
 
 def problems_of(html: str) -> list[tuple[str, str]]:
     """(element id, severity) of each problem the page lists in the markup the modeler reads."""

@@ -27,8 +27,6 @@ RESIDENCE = (ROOT / "processes" / "permanent-residence" / "process.bpmn").read_t
 FIXTURES = ROOT / "tests" / "fixtures" / "bpmn"
 CATALOGUE = json.loads((ROOT / "portal" / "assets" / "bpmnlint" / "catalogue.json").read_text("utf-8"))
 
-pytestmark = pytest.mark.xdist_group("bpmnlint")
-
 
 def found(problems: list[LintProblem]) -> set[tuple[str, str, str]]:
     return {(p.rule, p.element_id, p.severity) for p in problems}
