@@ -155,6 +155,8 @@ def test_a_page_that_knows_the_budgets_shows_them_by_the_step(sign_in: SignIn, p
     page = sign_in(ADMIN)
     page.goto(portal.at(PATH))
     modeler_ready(page)
+    assert page.inner_text(".motcua-modeler__status") == "Sơ đồ mới."  # an empty textarea: a new diagram
+    assert page.input_value("#f-bpmn_xml") == ""  # untouched until the diagram is edited
     page.evaluate(
         """() => document.querySelector('textarea[data-bpmn-modeler]')
                    .setAttribute('data-bpmn-budgets', '{"appraisal": 1.5}')"""
