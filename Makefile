@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 NODE_STAMP := node_modules/.installed-$(shell sha1sum package.json | cut -c1-12)
 ASSETS := portal/static/dist/motcua.css
-ASSET_SOURCES := $(wildcard portal/assets/*) $(NODE_STAMP)
+ASSET_SOURCES := $(wildcard portal/assets/* portal/assets/*/*) $(NODE_STAMP)
 CATALOGS := $(wildcard portal/i18n/*/LC_MESSAGES/*.po)
 # `make run PORT=8080 HOST=127.0.0.1`: where the portal listens; MOTCUA_PUBLIC_URL follows unless set.
 # Plain `=`, not `?=`: some shells export HOST (the machine's name), which must not become the listen address.

@@ -21,6 +21,12 @@ Phases:
    S seconds, sharing the machine as a one-machine deployment does; the backlog and the age of the oldest
    pending document and message are sampled every second (the `/api/v1/metrics` queries, engine/backlog.py).
 
+CPU seconds per lifecycle, read from /proc (user + system of each process tree: `motcua serve` and its
+script pool for the portal, `motcua worker` with its helpers and pools for the worker): the portal's in
+phase 1; the worker's in phase 2 from its first rendered document to the end of the drain; and both in
+phase 3 (the worker's per lifecycle whose documents it rendered). On a machine shared with other work the
+rates move with the load; the CPU seconds, and the worker/portal ratio, move much less.
+
 Target: the worker keeps up with the portal on the same machine — drain rates ≥ the portal's rate, and in
 phase 3 the oldest pending document and message stay young (seconds, not growing with the run).
 """
@@ -48,6 +54,8 @@ if sys.path and Path(sys.path[0] or ".").resolve() == ROOT / "bench":
     sys.path[0] = str(ROOT)
 
 import httpx
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from bench.engine import AGENCY, APPLICANT, OUR_STEPS, PROCEDURE_CODE, actor, load_form
@@ -55,7 +63,7 @@ from engine import backlog
 from engine.actor import Role
 from engine.clock import SystemClock
 from engine.dossier.status import Status
-from engine.store.db import UnitOfWork, make_engine
+from engine.store.db import UnitOfWork, make_engine, unit_of_work
 from engine.store.migrate import upgrade
 from engine.store.models import WorkTaskRow
 from engine.usecases import dossiers, tasks
@@ -191,9 +199,7 @@ class HttpPortal:
         """As many lifecycles as the clients manage in `seconds`."""
         self.run_at(None, seconds, None)
 
-    def run_at(
-        self, rate: float | None, seconds: float, container: Container | None
-    ) -> list[dict[str, float]]:
+    def run_at(self, rate: float | None, seconds: float, monitor: Engine | None) -> list[dict[str, float]]:
         """Lifecycles at `rate`/s (None: flat out) from the client threads; the backlog each second."""
         started = time.monotonic()
         begun = 0
@@ -221,18 +227,55 @@ class HttpPortal:
         next_sample = started + 1.0
         while any(thread.is_alive() for thread in threads):
             time.sleep(0.05)
-            if container is not None and time.monotonic() >= next_sample:
-                samples.append({"t": round(time.monotonic() - started, 1), **pending(container)})
+            if monitor is not None and time.monotonic() >= next_sample:
+                samples.append({"t": round(time.monotonic() - started, 1), **pending(monitor)})
                 next_sample += 1.0
         if failures:
             raise failures[0]
         return samples
 
 
-def pending(container: Container) -> dict[str, float]:
+TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def tree_cpu(pid: int | None) -> float:
+    """CPU seconds (user + system) used so far by a process and every live descendant (/proc/<pid>/stat),
+    plus the children it already waited for; 0 where /proc is missing."""
+    if pid is None:
+        return 0.0
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else ():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # ended meanwhile
+        # After the name: state, ppid, ..., utime (14th field of the line), stime, cutime, cstime.
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = sum(int(f) for f in fields[11:15]) / TICKS
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        total += times.get(current, 0.0)
+        todo.extend(child for child, parent in parents.items() if parent == current)
+    return total
+
+
+def reader(container: Container) -> Engine:
+    """Where the bench reads the backlog: on SQLite a connection that does not begin IMMEDIATE (a read in WAL
+    mode takes no lock), so that polling never makes the worker wait for the write lock; else the same."""
+    url = container.engine.url
+    if url.get_backend_name() != "sqlite":
+        return container.engine
+    return sa.create_engine(url, connect_args={"timeout": 30})
+
+
+def pending(engine: Engine) -> dict[str, float]:
     """Backlog now: pending documents and outbox rows (all channels), and the age of the oldest of each."""
     now = datetime.now(UTC)
-    with container.transaction() as uow:
+    with unit_of_work(engine) as uow:
         documents = backlog.documents(uow, now)
         outbox = backlog.outbox(uow, now)
     return {
@@ -275,11 +318,11 @@ def stop_worker(process: subprocess.Popen[bytes]) -> None:
 
 
 def run_at(
-    portal: Portal | HttpPortal, rate: float, seconds: float, container: Container
+    portal: Portal | HttpPortal, rate: float, seconds: float, monitor: Engine
 ) -> list[dict[str, float]]:
     """Lifecycles at `rate`/s for `seconds` (as far as this process manages); the backlog each second."""
     if isinstance(portal, HttpPortal):
-        return portal.run_at(rate, seconds, container)
+        return portal.run_at(rate, seconds, monitor)
     samples: list[dict[str, float]] = []
     started = time.monotonic()
     next_sample = started + 1.0
@@ -291,7 +334,7 @@ def run_at(
         else:
             time.sleep(min(0.01, max(0.0, (done + 1) / rate - elapsed)))
         if time.monotonic() >= next_sample:
-            samples.append({"t": round(time.monotonic() - started, 1), **pending(container)})
+            samples.append({"t": round(time.monotonic() - started, 1), **pending(monitor)})
             next_sample += 1.0
     return samples
 
@@ -308,6 +351,13 @@ def report(result: dict[str, Any], *, as_json: bool) -> None:
     print(f"  per lifecycle: {per['documents']:.1f} documents, {per['messages']:.1f} outbox rows")
     print(f"documents keep up with        {result['documents_keep_up_lifecycles_per_s']:6.1f} lifecycles/s")
     print(f"deliveries keep up with       {result['deliveries_keep_up_lifecycles_per_s']:6.1f} lifecycles/s")
+    cpu = result["cpu_seconds_per_lifecycle"]
+    print(
+        f"CPU seconds per lifecycle: portal {cpu['portal']:.3f}, worker {cpu['worker']:.3f} "
+        f"(drain; worker/portal {cpu['worker'] / max(cpu['portal'], 1e-9):.2f}); together: "
+        f"portal {cpu['together']['portal']}, worker {cpu['together']['worker']} "
+        "(per lifecycle whose documents it rendered)"
+    )
     print(
         f"together at {together['target_rate']:.1f}/s (achieved {together['achieved_rate']:.1f}/s): "
         f"max pending {together['max_documents_pending']:.0f} documents, "
@@ -322,7 +372,7 @@ def report(result: dict[str, Any], *, as_json: bool) -> None:
     print(f"target (the worker keeps up with the portal): {'MET' if result['keeps_up'] else 'NOT MET'}")
 
 
-def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — one bounded run, phase after phase
+def main(argv: list[str] | None = None) -> int:  # noqa: C901, PLR0912, PLR0915 — one bounded run, phase after phase
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--backend", choices=("sqlite", "pg"), default="sqlite")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of phases 1 and 3")
@@ -361,6 +411,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
             )
             container = build(settings, clock=SystemClock(), engine=engine)
             prepare(container, migrate=False)
+            monitor = reader(container)
             portal: Portal | HttpPortal
             if args.portal == "http":
                 from bench.portal import Server
@@ -371,10 +422,17 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
             else:
                 portal = Portal(container, load_form())
             portal.lifecycle()  # warm up (parsing, caches); its backlog is drained with the rest
-            before = pending(container)
+            before = pending(monitor)
 
             how = f"{args.clients} HTTP clients" if args.portal == "http" else "one process, use cases"
             log(f"phase 1: lifecycles for {args.seconds:g} s, no worker ({how})")
+
+            def portal_cpu() -> float:
+                if server_process is not None:
+                    return tree_cpu(server_process.process.pid)
+                return time.process_time()  # the use cases run in this process (no worker child yet)
+
+            cpu_started = portal_cpu()
             started = time.monotonic()
             runs = 0
             if isinstance(portal, HttpPortal):
@@ -386,7 +444,8 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
                     runs += 1
             portal_seconds = time.monotonic() - started
             portal_rate = runs / portal_seconds
-            after = pending(container)
+            portal_cpu_per = (portal_cpu() - cpu_started) / max(runs, 1)
+            after = pending(monitor)
             lifecycles = runs + 1  # the warm-up's backlog is in the drain too
             per_lifecycle = {
                 "documents": (after["documents"]) / lifecycles,
@@ -406,16 +465,22 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
                 first: dict[str, float] = {}
                 done_at: dict[str, float] = {}
                 deadline = started + max(180.0, 8 * args.seconds)
+                # The worker's CPU (every process of its tree) from its first rendered document (its
+                # start-up, imports and the first font loading, mostly done) to the end of the drain.
+                cpu_first = cpu_last = 0.0
                 while time.monotonic() < deadline and len(done_at) < 2:
-                    now = pending(container)
+                    now = pending(monitor)
                     moment = time.monotonic()
                     for kind in ("documents", "messages"):
                         if kind not in first and now[kind] < after[kind]:
+                            if kind == "documents":
+                                cpu_first = tree_cpu(worker.pid)
                             first[kind] = moment
                         if kind not in done_at and now[kind] == 0:
                             done_at[kind] = moment
-                    time.sleep(0.05)
-                left = pending(container)
+                            cpu_last = tree_cpu(worker.pid)
+                    time.sleep(0.2)
+                left = pending(monitor)
                 rates = {}
                 for kind in ("documents", "messages"):
                     span = done_at.get(kind, 0.0) - first.get(kind, 0.0)
@@ -427,11 +492,32 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
                     f"messages with {msg_rate:.1f} lifecycles/s; left {left}"
                 )
 
+                worker_cpu_per = (cpu_last - cpu_first) / lifecycles
+                log(
+                    f"  CPU per lifecycle: portal {portal_cpu_per:.3f} s (phase 1), "
+                    f"worker {worker_cpu_per:.3f} s (from its first document; {cpu_first:.1f} s before)"
+                )
+
                 rate = args.rate or portal_rate
                 log(f"phase 3: {rate:.1f} lifecycles/s for {args.seconds:g} s with the worker running")
                 before3 = portal.runs
-                samples = run_at(portal, rate, args.seconds, container)
+                start3 = pending(monitor)
+                cpu3 = (portal_cpu(), tree_cpu(worker.pid))
+                samples = run_at(portal, rate, args.seconds, monitor)
                 achieved = (portal.runs - before3) / args.seconds
+                done3 = max(portal.runs - before3, 1)
+                cpu3_end = (portal_cpu(), tree_cpu(worker.pid))
+                end3 = pending(monitor)
+                # Lifecycles whose documents the worker rendered in this phase (the backlog may have grown).
+                processed3 = done3 - (end3["documents"] - start3["documents"]) / max(
+                    per_lifecycle["documents"], 1
+                )
+                together_cpu = {
+                    "portal": round((cpu3_end[0] - cpu3[0]) / done3, 3),
+                    "worker": round((cpu3_end[1] - cpu3[1]) / max(processed3, 1), 3),
+                }
+                if server_process is None:  # the worker is this process's child: its CPU is not the portal's
+                    together_cpu["portal"] = None
             finally:
                 stop_worker(worker)
             tail = samples[len(samples) // 2 :] or samples
@@ -445,6 +531,12 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
                 "backlog_lifecycles": lifecycles,
                 "documents_keep_up_lifecycles_per_s": round(doc_rate, 2),
                 "deliveries_keep_up_lifecycles_per_s": round(msg_rate, 2),
+                "cpu_seconds_per_lifecycle": {
+                    "portal": round(portal_cpu_per, 3),
+                    "worker": round(worker_cpu_per, 3),
+                    "worker_start_up": round(cpu_first, 1),
+                    "together": together_cpu,
+                },
                 "together": {
                     "target_rate": round(rate, 2),
                     "achieved_rate": round(achieved, 2),

@@ -151,12 +151,22 @@ def render_pending(
     """One round of the worker: render the pending documents it leased; return how many it stored."""
     policy = policy or RenderPolicy()
     done = 0
-    for document_id in claim(transaction, clock.now(), policy):
-        with transaction() as uow:
-            row = uow.session.get(DocumentRow, document_id)
-            if row is None or row.status != DocumentStatus.PENDING.value:
-                continue
-            source = source_of(row)
+    ids = claim(transaction, clock.now(), policy)
+    if not ids:
+        return 0
+    with transaction() as uow:  # every leased document's data in one read
+        sources = {
+            row.id: source_of(row)
+            for row in uow.session.exec(
+                select(DocumentRow)
+                .where(col(DocumentRow.id).in_(ids), DocumentRow.status == DocumentStatus.PENDING.value)
+                .options(defer(DocumentRow.content))  # type: ignore[arg-type]
+            ).all()
+        }
+    for document_id in ids:
+        source = sources.get(document_id)
+        if source is None:
+            continue
         try:
             pdf = renderer.render(source)
         except Exception as exc:  # noqa: BLE001 — a template error must not stop the other documents

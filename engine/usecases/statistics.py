@@ -260,7 +260,8 @@ def _grouped(
 ]:
     """Flows of the period, levels before it, online and full-process online receipts, grouped by `by`.
 
-    The flows are read per channel as well (one statement gives both the numbers and the online receipts).
+    The flows are read per channel as well (one statement gives both the numbers and the receipts by channel:
+    `online[key]` holds "received" (online) and the receipts of each channel).
     """
     with_channel = "channel" in by
     split = counters.sums(uow, query.start, query.end, scope, by=by if with_channel else [*by, "channel"])
@@ -273,8 +274,11 @@ def _grouped(
         total = flows.setdefault(outer, dict.fromkeys(counters.MEASURES, 0.0))
         for m, v in measures.items():
             total[m] += v
+        receipts = online.setdefault(outer, {"received": 0.0, "online": 0.0, "counter": 0.0, "postal": 0.0})
+        if channel in CHANNELS:
+            receipts[str(channel)] += measures["received"]
         if channel == "online":
-            online.setdefault(outer, {"received": 0.0})["received"] += measures["received"]
+            receipts["received"] += measures["received"]
     levels_by = [d for d in by if d != "month"]
     before = counters.levels_before(uow, query.start, scope, by=levels_by)
     full = _full_online_procedures(uow)
@@ -341,6 +345,7 @@ def table(uow: UnitOfWork, actor: Actor, query: StatsQuery, by: Breakdown) -> li
                 level,
                 online.get(key, {}).get("received", 0.0),
                 full_online.get(key, {}).get("received", 0.0),
+                _by_channel(online.get(key)),
             )
             rows.append({"key": month.strftime("%Y-%m"), "name": month.strftime("%m/%Y"), **row})
             level = {m: level[m] + measures.get(m, 0.0) for m in counters.LEVELS}
@@ -360,11 +365,17 @@ def table(uow: UnitOfWork, actor: Actor, query: StatsQuery, by: Breakdown) -> li
             before.get(key, {}),
             online.get(key, {}).get("received", 0.0),
             full_online.get(key, {}).get("received", 0.0),
+            _by_channel(online.get(key)),
         )
         if not row["to_process"] and not row["refused"]:
             continue
         rows.append({"key": str(k), "name": names.get(str(k), CHANNEL_NAMES.get(str(k), str(k))), **row})
     return rows
+
+
+def _by_channel(receipts: Measures | None) -> dict[str, float]:
+    """Receipts of one table row by channel (all zero when the row received nothing in the period)."""
+    return {c: (receipts or {}).get(c, 0.0) for c in CHANNELS}
 
 
 CHANNEL_NAMES = {"online": "Trực tuyến", "counter": "Trực tiếp", "postal": "Bưu chính"}
@@ -385,6 +396,7 @@ def cells(
             before.get(key, {}),
             online.get(key, {}).get("received", 0.0),
             full_online.get(key, {}).get("received", 0.0),
+            _by_channel(online.get(key)),
         )
         if row["to_process"] or row["refused"]:
             out[key] = row

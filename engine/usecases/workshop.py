@@ -84,6 +84,9 @@ class Tools:
     runtime: WorkflowRuntime
     forms: FormRegistry
     services_factory: ServicesFactory
+    # The BPMN linter's errors as problems on their elements (bpmnlint with MotCua's rules, wired by the
+    # portal); None: the checks of `procedures check` only.
+    lint: Callable[[str], list[Problem]] | None = None
 
 
 def require_admin(actor: Actor) -> None:
@@ -888,6 +891,10 @@ def run_checks(files: dict[str, str], slug: str, tools: Tools) -> FolderReport:
         )
     # Problems about files are named relative to the folder (not the temporary path).
     report.path = Path(slug)
+    bpmn = files.get("process.bpmn")
+    if tools.lint is not None and bpmn:
+        known = {(p.element_id, p.message) for p in report.details}
+        report.add(*(p for p in tools.lint(bpmn) if (p.element_id, p.message) not in known))
     return report
 
 

@@ -4,6 +4,7 @@ import { cpSync, mkdirSync, writeFileSync, readFileSync, existsSync, rmSync } fr
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as sass from "sass";
+import * as esbuild from "esbuild";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");
@@ -30,6 +31,26 @@ for (const name of ["swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png
 }
 for (const name of ["motcua.js", "verify.js", "stats.js"]) cpSync(join(here, name), join(out, name));
 if (existsSync(join(modules, "axe-core", "axe.min.js"))) copy("axe-core/axe.min.js", "test/axe.min.js");
+
+// The BPMN modeler (bpmn-js, its properties panel with MotCua's group, bpmnlint overlays) for the browser,
+// and the same bpmnlint rule set as a Node program the server runs on uploaded diagrams.
+const bundle = { bundle: true, minify: true, legalComments: "linked", logLevel: "error", absWorkingDir: root };
+await esbuild.build({
+  ...bundle,
+  entryPoints: { modeler: join(here, "modeler.js"), "modeler-style": join(here, "modeler.css") },
+  outdir: join(out, "bpmn"),
+  format: "iife",
+  target: ["es2020"],
+  loader: { ".woff": "file", ".woff2": "file", ".ttf": "file", ".eot": "file", ".svg": "file" },
+});
+await esbuild.build({
+  ...bundle,
+  entryPoints: [join(here, "bpmnlint", "cli.mjs")],
+  outfile: join(out, "bpmnlint", "motcua-lint.cjs"),
+  platform: "node",
+  format: "cjs",
+  target: ["node20"],
+});
 
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 writeFileSync(join(out, "VERSIONS.json"), JSON.stringify(pkg.dependencies, null, 2));

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from portal.pages import (
     account,
     admin_agencies,
+    admin_bpmn,
     admin_procedures,
     admin_simulation,
     citizen,
@@ -32,4 +33,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     admin_procedures.router,
     ratings.router,
     opendata.router,
+    admin_bpmn.router,
 )

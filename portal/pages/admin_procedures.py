@@ -24,6 +24,7 @@ from engine.errors import Conflict, DomainError, FieldError, InvalidInput
 from engine.services import Services
 from engine.upload import UploadTooLarge
 from engine.usecases import workshop as uc
+from integrations.bpmnlint import BpmnRefused, LinterUnavailable, lint_bpmn
 from portal import eform
 from portal.api.deps import ContainerDep
 from portal.i18n import N_
@@ -85,7 +86,33 @@ def tools_of(c: Container) -> uc.Tools:
     def factory(clock: FixedClock, forms_dir: Path) -> Services:
         return build_services(settings.model_copy(update={"forms_dir": forms_dir}), clock)
 
-    return uc.Tools(c.services.runtime, c.services.forms, factory)
+    return uc.Tools(c.services.runtime, c.services.forms, factory, lint=lint_errors)
+
+
+def lint_errors(bpmn_xml: str) -> list[Problem]:
+    """bpmnlint's errors (MotCua's rules) as problems on their elements; warnings stay in the modeler.
+
+    A document the linter refuses is already reported by the checks (they parse it first); a missing Node or
+    linter bundle is a setup fault the checks cannot see, so it is said as a problem rather than skipped.
+    """
+    try:
+        found = lint_bpmn(bpmn_xml.encode("utf-8"))
+    except LinterUnavailable:
+        return [
+            Problem(
+                "Không chạy được bộ kiểm tra sơ đồ (bpmnlint): thiếu Node hoặc gói đã build "
+                "— chạy «make assets».",
+                "The diagram linter (bpmnlint) could not run: Node or its bundle is missing "
+                "— run `make assets`.",
+            )
+        ]
+    except BpmnRefused:
+        return []
+    return [
+        Problem(p.message_vi, p.message_en, element_id=p.element_id or None, file="process.bpmn")
+        for p in found
+        if p.severity == "error"
+    ]
 
 
 def _text(posted: FormData, key: str, limit: int = 400) -> str:

@@ -365,6 +365,14 @@ def test_a_supervisor_of_one_agency_sees_none_of_anothers_numbers(api: Api, cont
     error(api.get("/stats/dossiers", "giamsat.badinh", measure="received", agency=HOAN_KIEM, **period), 403)
     rows = ok(api.get("/stats/table", "giamsat.badinh", by="agency", **period))
     assert [r["key"] for r in rows] == [BA_DINH]
+    [hk_row] = ok(api.get("/stats/table", "giamsat.hoankiem", by="agency", **period))
+    assert (hk_row["received"]["online"], hk_row["received"]["counter"], hk_row["received"]["postal"]) == (
+        0,
+        1,
+        0,
+    )
+    by_month = ok(api.get("/stats/table", "giamsat.hanoi", by="month", **period))
+    assert [(r["received"]["online"], r["received"]["counter"]) for r in by_month] == [(1, 1)]
     listed = ok(api.get("/stats/dossiers", "giamsat.badinh", measure="received", **period))
     assert {d["agency_code"] for d in listed["items"]} == {BA_DINH}
     for user in (OFFICER, SPECIALIST_HK, LEADER_HK, AN):

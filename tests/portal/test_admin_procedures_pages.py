@@ -196,6 +196,26 @@ class TestDraftPage:
         page = client.get(f"/quan-tri/thu-tuc/nhap/{draft_id}")
         assert re.search(r'<li data-element-id="Task_Approval">', page.text)
 
+    def test_a_gateway_without_default_flow_is_a_lint_error_on_its_element(
+        self, browse: Browse, workshop: Container
+    ) -> None:
+        client = browse(ADMIN)
+        draft_id, page = open_draft(client, workshop)
+        with workshop.transaction() as uow:
+            xml = uc.draft_files(uow, draft_id)["process.bpmn"]
+        broken = xml.replace(' default="Flow_ReceptionAccept"', "", 1)
+        assert broken != xml
+        saved = post(client, f"/quan-tri/thu-tuc/nhap/{draft_id}/bpmn", page, {"bpmn_xml": broken})
+        assert saved.status_code == 303
+        page = client.get(f"/quan-tri/thu-tuc/nhap/{draft_id}")
+        assert re.search(r'<li data-element-id="Gateway_Reception">', page.text)
+        assert "Cổng rẽ nhánh chưa có nhánh mặc định" in page.text
+        assert "Gateway has no default flow" in page.text
+        assert '<script src="/static/dist/bpmn/modeler.js" defer></script>' in page.text
+        refused = post(client, f"/quan-tri/thu-tuc/nhap/{draft_id}/cong-bo", page, {})
+        assert refused.status_code == 409
+        assert current(workshop).version == 1
+
     @pytest.mark.parametrize("payload", [XXE, LAUGHS], ids=["xxe", "billion-laughs"])
     def test_entity_files_are_refused_on_the_page(
         self, browse: Browse, workshop: Container, payload: bytes
