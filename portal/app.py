@@ -23,6 +23,7 @@ from portal.api import (
     tasks,
     uploads,
 )
+from portal.api.models import HealthOut
 from portal.api_docs import install as install_api_docs
 from portal.auth import TokenVerifier
 from portal.dependencies import HealthCache
@@ -83,7 +84,7 @@ def create_app(
 
     app.state.dependencies = HealthCache(settings)
 
-    @app.get("/api/v1/health", tags=["health"])
+    @app.get("/api/v1/health", tags=["health"], response_model=HealthOut)
     def health() -> dict[str, Any]:
         """The process answers; each external service's state (ok, down, not_configured), probed at most
         every 30 s; "degraded" when a configured one is down (still 200: the portal itself is up)."""

@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from engine.errors import (
     Conflict,
@@ -25,6 +26,8 @@ from engine.upload import UploadTooLarge
 from portal.i18n import N_
 
 log = logging.getLogger("motcua.portal")
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 STATUS = {
     UploadTooLarge: 413,  # before InvalidInput, which it extends
@@ -56,11 +59,37 @@ PYDANTIC_MESSAGES = {
     "datetime_parsing": ("Thời điểm không hợp lệ (ISO 8601).", "Invalid ISO 8601 date-time."),
     "greater_than_equal": ("Giá trị quá nhỏ.", "Value too small."),
     "less_than_equal": ("Giá trị quá lớn.", "Value too large."),
+    "greater_than": ("Giá trị quá nhỏ.", "Value too small."),
+    "less_than": ("Giá trị quá lớn.", "Value too large."),
+    "string_too_long": ("Tối đa {max_length} ký tự.", "At most {max_length} characters."),
+    "string_too_short": ("Cần ít nhất {min_length} ký tự.", "At least {min_length} characters."),
+    "too_long": ("Tối đa {max_length} mục.", "At most {max_length} items."),
+    "too_short": ("Cần ít nhất {min_length} mục.", "At least {min_length} items."),
+    "string_pattern_mismatch": (
+        "Giá trị không đúng định dạng.",
+        "The value does not have the expected form.",
+    ),
+    "int_from_float": ("Giá trị phải là số nguyên.", "Must be a whole number."),
+    "bool_parsing": ("Giá trị phải là true hoặc false.", "Must be true or false."),
+    "bool_type": ("Giá trị phải là true hoặc false.", "Must be true or false."),
+    "int_type": ("Giá trị phải là số nguyên.", "Must be an integer."),
+    "model_type": ("Giá trị phải là một đối tượng JSON.", "Must be a JSON object."),
+    "model_attributes_type": ("Giá trị phải là một đối tượng JSON.", "Must be a JSON object."),
+}
+
+# What a parameter of a known form should look like, when its value does not match its pattern.
+PATTERN_MESSAGES = {
+    "cutoff": ("Giờ chốt phải có dạng HH:MM, ví dụ 15:00.", "Cut-off must be HH:MM, e.g. 15:00."),
+    "code": ("Mã không đúng định dạng, ví dụ H29.12.3-260302-0001.", "Malformed code."),
+    "ma": ("Mã hồ sơ không đúng định dạng, ví dụ H29.12.3-260302-0001.", "Malformed dossier code."),
+    "h": ("Mã xác thực phải gồm 64 ký tự thập lục phân.", "h must be 64 hex digits."),
+    "sha256": ("SHA-256 phải gồm 64 ký tự thập lục phân.", "sha256 must be 64 hex digits."),
+    "agency": ("Mã cơ quan không đúng định dạng, ví dụ H29.12.3.", "Malformed agency code."),
 }
 
 
 def _path(loc: tuple[object, ...]) -> str:
-    parts = [p for p in loc if p not in ("body", "query", "path")]
+    parts = [p for p in loc if p not in ("body", "query", "path", "header")]
     out = ""
     for part in parts:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
@@ -144,12 +173,17 @@ async def validation_error(_request: Request, exc: RequestValidationError) -> JS
     fields: dict[str, dict[str, str]] = {}
     for err in exc.errors():
         vi, en = PYDANTIC_MESSAGES.get(err["type"], ("Giá trị không hợp lệ.", str(err.get("msg", "Invalid"))))
-        expected = (err.get("ctx") or {}).get("expected")
+        context = err.get("ctx") or {}
+        if "{" in vi:
+            vi, en = vi.format(**context), en.format(**context)
+        expected = context.get("expected")
         if err["type"] in ("enum", "literal_error") and expected:
             vi = f"Giá trị phải là một trong: {str(expected).replace(' or ', ', ')}."
             en = f"Value must be one of: {expected}."
         # A JSON syntax error is located by character offset, which names no field.
         path = "body" if err["type"] == "json_invalid" else _path(tuple(err["loc"]))
+        if err["type"] == "string_pattern_mismatch" and path in PATTERN_MESSAGES:
+            vi, en = PATTERN_MESSAGES[path]
         fields[path] = {"message": vi, "message_en": en}
     body = {
         "error": "InvalidInput",
@@ -177,9 +211,34 @@ async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
             "fields": {},
         }
         return JSONResponse(body, status_code=404)
+    if exc.status_code == 405:  # noqa: PLR2004
+        return method_not_allowed(request)
     detail = str(exc.detail)
     return JSONResponse(
         {"error": "HttpError", "message": detail, "message_en": detail, "fields": {}},
         status_code=exc.status_code,
         headers=getattr(exc, "headers", None),
     )
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app answers on this request's path (routes share paths: GET and POST
+    /verify are two routes, and Starlette's own 405 names only the first one's)."""
+    methods = set()
+    for method in METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
+            methods.add(method)
+    return sorted(methods)
+
+
+def method_not_allowed(request: Request) -> JSONResponse:
+    """405 in the project's error shape, `Allow` listing every method of the path."""
+    allow = allowed_methods(request)
+    body = {
+        "error": "MethodNotAllowed",
+        "message": f"Phương thức {request.method} không được hỗ trợ ở đây; dùng: {', '.join(allow)}.",
+        "message_en": f"Method {request.method} is not allowed here; use: {', '.join(allow)}.",
+        "fields": {},
+    }
+    return JSONResponse(body, status_code=405, headers={"Allow": ", ".join(allow)})

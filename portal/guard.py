@@ -16,6 +16,8 @@ import unicodedata
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from engine import limits
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -45,8 +47,16 @@ class BodyRefused(Exception):
         )
 
 
-def clean_text(value: str, where: str) -> str:
-    """NFC text, or BodyRefused when it holds NUL or a lone surrogate."""
+def clean_text(value: str, where: str, limit: int = limits.TEXT) -> str:
+    """NFC text, or BodyRefused when it holds NUL or a lone surrogate or is longer than `limit`."""
+    if len(value) > limit:
+        raise BodyRefused(
+            422,
+            "InvalidInput",
+            f"Văn bản quá dài (tối đa {limit} ký tự).",
+            f"Text too long (at most {limit} characters).",
+            where,
+        )
     if "\x00" in value:
         raise BodyRefused(
             422,
@@ -145,8 +155,8 @@ def check_json(body: bytes) -> bytes:
 
 
 def _cap(content_type: str) -> int:
-    if content_type.startswith("multipart/"):
-        return MULTIPART_CAP
+    if content_type.startswith(("multipart/", "application/pdf", "application/octet-stream")):
+        return MULTIPART_CAP  # a file sent whole (POST /verify): the route applies its own, smaller cap
     if content_type.startswith("application/x-www-form-urlencoded"):
         return FORM_CAP
     return JSON_CAP

@@ -27,6 +27,7 @@ from engine.actor import Role
 from engine.errors import Forbidden
 from integrations.residents.breaker import BreakerState
 from portal.api.deps import ContainerDep
+from portal.api.models import errors
 from portal.auth import CurrentActor
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -224,7 +225,13 @@ router = APIRouter(tags=["metrics"])
 @router.get(
     "/metrics",
     response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE: {}}, "description": "Prometheus text format 0.0.4"}},
+    responses={
+        200: {
+            "content": {CONTENT_TYPE: {"schema": {"type": "string"}}},
+            "description": "Prometheus text format 0.0.4",
+        },
+        **errors(401, 403),
+    },
 )
 def metrics(request: Request, actor: CurrentActor, c: ContainerDep) -> Response:
     """Prometheus metrics: latencies, backlog and its age, breaker states, open dossiers (admin, ioc)."""

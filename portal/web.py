@@ -22,7 +22,9 @@ from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from engine import limits
 from engine.actor import Actor, Role, actor_from_claims
 from engine.errors import DomainError, FieldError, Forbidden, InvalidInput
 from engine.usecases.progress import ROLE_LABELS
@@ -36,6 +38,9 @@ TEMPLATE_DIR = Path(__file__).parent / "templates"
 ANON_CSRF_COOKIE = "motcua_csrf"
 CSRF_FIELD = "csrf"
 MAX_FORM_FIELDS = 2000
+# The workshop's textareas hold a whole file (portal/pages/admin_procedures.py, capped there by the use case):
+# these fields may be longer than any other text of a page.
+SOURCE_FIELDS = frozenset({"bpmn_xml", "form_schema"})
 MAX_FORM_FILES = 20
 
 # Autoescape everything: data shown on pages comes from citizens and uploaded procedures.
@@ -179,13 +184,22 @@ async def read_form(request: Request) -> FormData:
     cached: FormData | None = getattr(request.state, "clean_form", None)
     if cached is not None:
         return cached
-    form: FormData = await request.form(max_files=MAX_FORM_FILES, max_fields=MAX_FORM_FIELDS)
+    try:
+        form: FormData = await request.form(max_files=MAX_FORM_FILES, max_fields=MAX_FORM_FIELDS)
+    except StarletteHTTPException as exc:  # Starlette's 400: a malformed body, too many fields or files
+        raise invalid(
+            FormErrors(
+                {},
+                "Biểu mẫu gửi lên không đúng định dạng hoặc có quá nhiều trường.",
+                "The form sent is malformed or has too many fields.",
+            )
+        ) from exc
     items: list[tuple[str, Any]] = []
     problems: dict[str, FieldError] = {}
     for key, value in form.multi_items():
         if isinstance(value, str):
             try:
-                value = clean_text(value, key)
+                value = clean_text(value, key, limits.SOURCE if key in SOURCE_FIELDS else limits.TEXT)
             except BodyRefused as refused:
                 problems[key] = FieldError(refused.message, refused.message_en)
         items.append((key, value))

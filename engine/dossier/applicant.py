@@ -6,6 +6,7 @@ import re
 from datetime import date
 from typing import Any
 
+from engine import limits
 from engine.errors import FieldError
 from engine.residents.identity import identity_problem, iso_date, legacy_accepted
 
@@ -40,8 +41,17 @@ def check_applicant(
         errors[f"{prefix}.full_name"] = FieldError(
             "Vui lòng nhập họ và tên người nộp.", "Full name is required."
         )
-    elif len(name) > 200:
-        errors[f"{prefix}.full_name"] = FieldError("Họ và tên quá dài (tối đa 200 ký tự).", "Name too long.")
+    elif len(name) > limits.NAME:
+        errors[f"{prefix}.full_name"] = FieldError(
+            f"Họ và tên quá dài (tối đa {limits.NAME} ký tự).", f"Name too long (at most {limits.NAME})."
+        )
+    errors |= limits.check_lengths(
+        {
+            f"{prefix}.address": (clean.get("address"), limits.ADDRESS),
+            f"{prefix}.email": (clean.get("email"), limits.EMAIL),
+            f"{prefix}.phone": (clean.get("phone"), limits.PHONE),
+        }
+    )
     number = clean.get("identity_number")
     if number is not None:
         problem = identity_problem(

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from engine import notify
+from engine import limits, notify
 from engine.actor import Actor, Role
 from engine.catalog import current_version, definition_of, ensure_spec
 from engine.clock import to_local, to_utc
@@ -129,6 +129,8 @@ def _check_papers(
             )
             continue
         entry = {k: paper[k] for k in ("key", "copies", "count", "ref", "note") if k in paper}
+        for name, limit in (("note", limits.NOTE), ("ref", limits.REFERENCE)):
+            errors |= limits.check_lengths({f"papers[{i}].{name}": (entry.get(name), limit)})
         if "uploads" in paper:
             rows = owned_uploads(uow, actor, paper["uploads"], f"papers[{i}].uploads", errors)
             entry["uploads"] = [r.id for r in rows]
@@ -457,6 +459,7 @@ def extend(
         errors["reason"] = FieldError(
             "Vui lòng nêu rõ lý do chậm trễ (bắt buộc).", "A reason for the delay is required."
         )
+    errors |= limits.check_lengths({"reason": (reason, limits.REASON)})
     if new_due is None:
         errors["new_due_at"] = FieldError(
             "Thời hạn mới phải là thời điểm ISO 8601, ví dụ 2026-03-10T16:00.",
@@ -600,6 +603,7 @@ def check_withdrawal(
             "A reason is required.",
             {"reason": FieldError("Vui lòng nêu lý do rút hồ sơ.", "A reason is required.")},
         )
+    limits.require_lengths({"reason": (reason, limits.REASON)})
     return dossier, reason
 
 

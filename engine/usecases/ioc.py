@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from engine import tally
+from engine import limits, tally
 from engine.actor import Actor, Role
 from engine.dossier.timeliness import OpenState
 from engine.errors import Conflict, Forbidden, NotFound
@@ -78,6 +78,7 @@ def acknowledge(
     uow: UnitOfWork, actor: Actor, event_id: str, note: str | None, at: datetime
 ) -> dict[str, Any]:
     """Record that the operations center took note of an event (who, when, note); once only."""
+    limits.require_lengths({"note": (note, limits.NOTE)})
     row = _visible_event(uow, actor, event_id, lock=True)
     if row.acked_at is not None:
         raise Conflict(

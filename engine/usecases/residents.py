@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from sqlmodel import col, select
 
+from engine import limits
 from engine.actor import Actor, Role
 from engine.catalog import current_version, definition_of
 from engine.clock import to_local
@@ -279,6 +280,7 @@ def _verify_payload(payload: dict[str, Any]) -> tuple[str, str | None]:
             "Vui lòng ghi rõ giấy tờ đã đối chiếu (ví dụ: thẻ Căn cước bản gốc số ...).",
             "Say which original paper was checked.",
         )
+    errors |= limits.check_lengths({"note": (note, limits.NOTE)})
     if errors:
         raise InvalidInput("Yêu cầu xác minh chưa hợp lệ.", "The verification request is invalid.", errors)
     return str(method), note.strip() if isinstance(note, str) else None

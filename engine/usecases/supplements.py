@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from engine import limits
 from engine.actor import Actor
 from engine.document.kinds import DocumentKind
 from engine.dossier.status import Status
@@ -18,7 +19,7 @@ from engine.usecases.documents import latest_of
 from engine.usecases.dossiers import supplement
 
 ANSWER_LIMIT = 1000  # forms/tasks/supplement.schema.json: papers[].note
-NOTE_LIMIT = 2000
+NOTE_LIMIT = limits.NOTE
 
 
 @dataclass(frozen=True)

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time
 from typing import Any
 
 from fastapi import APIRouter, Query
 
+from engine import limits
 from engine.calendar import DeadlineUnit
 from engine.errors import FieldError, InvalidInput
 from engine.usecases.calendars import calendar_for
 from portal.api.deps import ContainerDep
-from portal.api.params import moment
+from portal.api.models import DueOut, errors
+from portal.api.params import AGENCY_PATTERN, moment
 
 FIRST_YEAR, LAST_YEAR = 1900, 2100
+CUTOFF = re.compile(r"^(([01][0-9]|2[0-3]):[0-5][0-9])?$")
 
 router = APIRouter(tags=["calendar"])
 
@@ -23,6 +27,8 @@ def parse_cutoff(value: str | None) -> time | None:
     if value in (None, ""):
         return None
     try:
+        if not CUTOFF.fullmatch(value):
+            raise ValueError(value)
         return time.fromisoformat(value)
     except ValueError as exc:
         raise InvalidInput(
@@ -36,7 +42,7 @@ def parse_cutoff(value: str | None) -> time | None:
         ) from exc
 
 
-@router.get("/calendar/due")
+@router.get("/calendar/due", response_model=DueOut, responses=errors(404, 422))
 def due(
     c: ContainerDep,
     start: str = Query(
@@ -44,8 +50,15 @@ def due(
     ),
     unit: DeadlineUnit = Query(description="working_days | working_hours | same_day | calendar_days"),
     amount: float = Query(default=0, ge=0, le=3650),
-    cutoff: str | None = None,
-    agency: str | None = None,
+    cutoff: str | None = Query(
+        default=None,
+        max_length=5,
+        pattern=r"^(([01][0-9]|2[0-3]):[0-5][0-9])?$",
+        description="Giờ chốt HH:MM",
+    ),
+    agency: str | None = Query(
+        default=None, max_length=limits.CODE, pattern=AGENCY_PATTERN, description="Lịch của cơ quan"
+    ),
 ) -> dict[str, Any]:
     """The due time with the days skipped and why; same answer as `motcua calendar due`."""
     received = check_start(moment(start, "start"))

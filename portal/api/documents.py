@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
+from engine import limits
 from engine.actor import Actor
 from engine.document import rendering
 from engine.dossier.code import is_dossier_code
@@ -18,13 +19,16 @@ from engine.usecases import documents as uc
 from engine.usecases import register
 from integrations.pdf.signing import KeyDirSigner, public_pem
 from portal.api.deps import ContainerDep
-from portal.api.params import Cursor, RowId, Year
+from portal.api.models import PDF, PEM, READ, DocumentOut, RegisterOut, VerificationOut, errors
+from portal.api.params import SHA256_PATTERN, AgencyCode, Cursor, DossierCode, RowId, Year
 from portal.auth import CurrentActor
 from portal.wiring import Container
 
 router = APIRouter(tags=["documents"])
 
-SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+SHA256 = re.compile(SHA256_PATTERN)
+# A dossier code as typed from a printed document: letter case and surrounding spaces do not matter.
+CODE_QUERY = r"^\s*[0-9A-Za-z]+(\.[0-9A-Za-z]+)*-[0-9]{6}-[0-9]{4,10}\s*$"
 MAX_UPLOAD = 20 * 1024 * 1024  # a PDF to verify
 
 
@@ -32,7 +36,7 @@ def _created(document: dict[str, Any], new: bool) -> JSONResponse:
     return JSONResponse(document, status_code=201 if new else 200)
 
 
-@router.get("/documents/{document_id}", response_class=Response)
+@router.get("/documents/{document_id}", response_class=Response, responses={**PDF, **READ})
 async def download(document_id: RowId, actor: CurrentActor, c: ContainerDep) -> Response:
     """The PDF, for whoever may see its dossier (404 for anyone else); rendered now if still pending.
 
@@ -66,17 +70,24 @@ async def pdf_response(
     return Response(pdf.content, media_type="application/pdf", headers=headers)
 
 
-@router.post("/dossiers/{code}/control-sheet")
-def control_sheet(code: str, actor: CurrentActor, c: ContainerDep) -> JSONResponse:
+@router.post(
+    "/dossiers/{code}/control-sheet",
+    response_model=DocumentOut,
+    responses={
+        **errors(401, 403, 404, 409, 413, 422),
+        201: {"model": DocumentOut, "description": "Văn bản mới"},
+    },
+)
+def control_sheet(code: DossierCode, actor: CurrentActor, c: ContainerDep) -> JSONResponse:
     """Mẫu 05 from the hand-over log as it stands (201; 200 with the same document when nothing changed)."""
     with c.transaction() as uow:
         row, new = uc.issue_control_sheet(uow, actor, code, c.services.clock.now())
         return _created(uc.document_view(row), new)
 
 
-@router.get("/agencies/{agency}/register/{year}")
+@router.get("/agencies/{agency}/register/{year}", response_model=RegisterOut, responses=READ)
 def register_page(
-    agency: str,
+    agency: AgencyCode,
     year: Year,
     actor: CurrentActor,
     c: ContainerDep,
@@ -88,8 +99,15 @@ def register_page(
         return register.register_page(uow, actor, agency, year, after=after, limit=limit)
 
 
-@router.post("/agencies/{agency}/register/{year}/document")
-def register_document(agency: str, year: Year, actor: CurrentActor, c: ContainerDep) -> JSONResponse:
+@router.post(
+    "/agencies/{agency}/register/{year}/document",
+    response_model=DocumentOut,
+    responses={
+        **errors(401, 403, 404, 409, 413, 422),
+        201: {"model": DocumentOut, "description": "Văn bản mới"},
+    },
+)
+def register_document(agency: AgencyCode, year: Year, actor: CurrentActor, c: ContainerDep) -> JSONResponse:
     """Mẫu 06 of the register as it stands (A4 landscape; 201, or 200 when nothing changed)."""
     with c.transaction() as uow:
         row, new = register.issue_register(uow, actor, agency, year, c.services.clock.now())
@@ -126,24 +144,49 @@ def verification(c: Container, code: str, content_hash: str, file_sha256: str | 
     return view
 
 
-@router.get("/verify")
+Ma = Annotated[str, Query(max_length=limits.DOSSIER_CODE, pattern=CODE_QUERY, description="Mã hồ sơ")]
+H = Annotated[
+    str,
+    Query(
+        min_length=64,
+        max_length=64,
+        pattern=SHA256_PATTERN,
+        description="Mã xác thực (SHA-256 nội dung, 64 ký tự thập lục phân) in trên văn bản",
+    ),
+]
+
+
+@router.get("/verify", response_model=VerificationOut, responses=errors(404, 422))
 def verify(
     c: ContainerDep,
-    ma: Annotated[str, Query(description="Mã hồ sơ")],
-    h: Annotated[str, Query(description="Mã xác thực (SHA-256 nội dung) in trên văn bản")],
-    sha256: Annotated[str | None, Query(description="SHA-256 của tệp PDF cần kiểm tra")] = None,
+    ma: Ma,
+    h: H,
+    sha256: Annotated[
+        str | None,
+        Query(
+            min_length=64,
+            max_length=64,
+            pattern=SHA256_PATTERN,
+            description="SHA-256 của tệp PDF cần kiểm tra",
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     """Public: was this document issued for this dossier, by which agency; optionally, is this file it."""
     return verification(c, ma.strip().upper(), h.strip(), sha256.strip() if sha256 else None)
 
 
-@router.post("/verify")
-async def verify_file(
-    request: Request,
-    c: ContainerDep,
-    ma: Annotated[str, Query(description="Mã hồ sơ")],
-    h: Annotated[str, Query(description="Mã xác thực (SHA-256 nội dung) in trên văn bản")],
-) -> Response:
+@router.post(
+    "/verify",
+    response_model=VerificationOut,
+    responses=errors(404, 413, 422),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+async def verify_file(request: Request, c: ContainerDep, ma: Ma, h: H) -> Response:
     """Public: send the PDF itself as the body; `file.match` says whether it is the one issued."""
     digest = hashlib.sha256()
     size = 0
@@ -170,8 +213,8 @@ async def verify_file(
     return JSONResponse(view)
 
 
-@router.get("/agencies/{agency}/signing-key", response_class=Response)
-def signing_key(agency: str, c: ContainerDep) -> Response:
+@router.get("/agencies/{agency}/signing-key", response_class=Response, responses={**PEM, **errors(404, 422)})
+def signing_key(agency: AgencyCode, c: ContainerDep) -> Response:
     """Public: the agency's Ed25519 public key (PEM) that signs its result documents."""
     signer = c.document_signer()
     public = signer.public_key(agency) if isinstance(signer, KeyDirSigner) else None

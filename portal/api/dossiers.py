@@ -7,13 +7,15 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from engine import limits
 from engine.store.models import DossierRow
 from engine.usecases import dossiers as uc
 from engine.usecases import residents
 from engine.usecases.queries import dossier_detail, iso, status_view, visible_dossiers
 from portal.api.deps import ContainerDep
 from portal.api.idempotency import IdempotencyKey, Recorder, idempotent
-from portal.api.params import BeforeId, Limit, StatusCode
+from portal.api.models import READ, WRITE, DossierOut, DossierSummary, TrackOut, errors
+from portal.api.params import AGENCY_PATTERN, PROCEDURE_PATTERN, BeforeId, DossierCode, Limit, StatusCode
 from portal.auth import CurrentActor, current_actor
 from portal.sessions import session_actor
 from portal.tracking import public_status
@@ -27,34 +29,67 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class ApplicantIn(Strict):
+    """The person who files; the engine checks each field's format (docs/domain.md §8)."""
+
+    full_name: str | None = Field(default=None, max_length=limits.NAME, description="Họ và tên")
+    identity_number: str | None = Field(default=None, max_length=32, description="Số định danh cá nhân")
+    phone: str | None = Field(default=None, max_length=limits.PHONE)
+    email: str | None = Field(default=None, max_length=limits.EMAIL)
+    address: str | None = Field(default=None, max_length=limits.ADDRESS)
+    date_of_birth: str | None = Field(default=None, max_length=10, description="YYYY-MM-DD")
+    sex: str | None = Field(default=None, max_length=10)
+
+
+class PaperIn(BaseModel):
+    """A paper of the procedure's list handed in (uploads are ids from POST /uploads)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    key: str = Field(max_length=limits.KEY, description="Mã giấy tờ trong thành phần hồ sơ")
+    copies: int | None = Field(default=None, ge=0, le=100)
+    count: int | None = Field(default=None, ge=0, le=100)
+    ref: str | None = Field(default=None, max_length=limits.REFERENCE)
+    note: str | None = Field(default=None, max_length=limits.NOTE)
+    uploads: list[str] | None = Field(default=None, max_length=10)
+
+
 class FileIn(Strict):
-    procedure: str = Field(description="Mã thủ tục, ví dụ 1.004222")
-    agency: str = Field(description="Mã định danh cơ quan tiếp nhận")
+    procedure: str = Field(
+        max_length=limits.CODE, pattern=PROCEDURE_PATTERN, description="Mã thủ tục, ví dụ 1.004222"
+    )
+    agency: str = Field(
+        max_length=limits.CODE, pattern=AGENCY_PATTERN, description="Mã định danh cơ quan tiếp nhận"
+    )
     channel: Literal["online", "counter", "postal"] = "online"
-    applicant: dict[str, Any] = Field(default_factory=dict)
+    applicant: ApplicantIn = Field(default_factory=ApplicantIn)
     form: dict[str, Any] = Field(default_factory=dict)
-    papers: list[dict[str, Any]] = Field(default_factory=list)
+    papers: list[PaperIn] = Field(default_factory=list, max_length=50)
 
 
 class ReceiveIn(Strict):
     decision: Literal["accept", "supplement", "refuse"]
-    note: str | None = None
-    refusal_reason: str | None = None
-    missing_papers: list[dict[str, Any]] | None = None
+    note: str | None = Field(default=None, max_length=limits.NOTE)
+    refusal_reason: str | None = Field(default=None, max_length=limits.REASON)
+    missing_papers: list[dict[str, Any]] | None = Field(
+        default=None, max_length=50, description="Mỗi mục: paper, reason (biểu mẫu tasks/reception)"
+    )
 
 
 class SupplementIn(Strict):
-    note: str | None = None
-    papers: list[dict[str, Any]] = Field(default_factory=list)
+    note: str | None = Field(default=None, max_length=limits.NOTE)
+    papers: list[dict[str, Any]] = Field(
+        default_factory=list, max_length=50, description="Mỗi mục: paper, uploads (biểu mẫu tasks/supplement)"
+    )
 
 
 class ExtensionIn(Strict):
-    reason: str
-    new_due_at: str = Field(description="ISO 8601; giờ địa phương nếu không ghi múi giờ")
+    reason: str = Field(min_length=1, max_length=limits.REASON, description="Lý do chậm trễ (Mẫu 04)")
+    new_due_at: str = Field(max_length=40, description="ISO 8601; giờ địa phương nếu không ghi múi giờ")
 
 
 class WithdrawIn(Strict):
-    reason: str
+    reason: str = Field(min_length=1, max_length=limits.REASON, description="Lý do rút hồ sơ")
 
 
 def _summary(d: DossierRow) -> dict[str, Any]:
@@ -77,10 +112,8 @@ def _drop_none(model: BaseModel) -> dict[str, Any]:
     return model.model_dump(exclude_none=True)
 
 
-@router.post("/dossiers", status_code=201)
-def file_dossier(
-    body: FileIn, actor: CurrentActor, c: ContainerDep, key: IdempotencyKey = None
-) -> dict[str, Any]:
+@router.post("/dossiers", status_code=201, response_model=DossierOut, responses=WRITE)
+def file_dossier(body: FileIn, actor: CurrentActor, c: ContainerDep, key: IdempotencyKey = None) -> Any:
     """Nộp hồ sơ. Online → status 1; counter/postal → received at once (2 then 4).
 
     The person who files is looked up in the population database first: an unknown number, or one naming
@@ -88,7 +121,14 @@ def file_dossier(
     with a verification task for the one-stop officer. With `Idempotency-Key`, a retry files nothing more and
     gets the first answer.
     """
-    cmd = uc.FileDossier(**body.model_dump())
+    cmd = uc.FileDossier(
+        procedure=body.procedure,
+        agency=body.agency,
+        channel=body.channel,
+        applicant=body.applicant.model_dump(exclude_none=True),
+        form=body.form,
+        papers=[paper.model_dump(exclude_none=True) for paper in body.papers],
+    )
     return idempotent(
         c,
         actor,
@@ -106,7 +146,7 @@ def file_dossier(
     )
 
 
-@router.get("/dossiers")
+@router.get("/dossiers", response_model=list[DossierSummary], responses=errors(401, 403, 422))
 def list_dossiers(
     actor: CurrentActor,
     c: ContainerDep,
@@ -120,16 +160,16 @@ def list_dossiers(
         return [{**_summary(d), "id": d.id} for d in rows]
 
 
-@router.get("/dossiers/{code}")
-def get_dossier(code: str, actor: CurrentActor, c: ContainerDep) -> dict[str, Any]:
+@router.get("/dossiers/{code}", response_model=DossierOut, responses=READ)
+def get_dossier(code: DossierCode, actor: CurrentActor, c: ContainerDep) -> dict[str, Any]:
     """Detail: status, current step and holder, deadline explained, timeline, hand-over log."""
     with c.transaction() as uow:
         return dossier_detail(c.services, uow, actor, code)
 
 
-@router.post("/dossiers/{code}/receive")
+@router.post("/dossiers/{code}/receive", response_model=DossierOut, responses=WRITE)
 def receive(
-    code: str, body: ReceiveIn, actor: CurrentActor, c: ContainerDep, key: IdempotencyKey = None
+    code: DossierCode, body: ReceiveIn, actor: CurrentActor, c: ContainerDep, key: IdempotencyKey = None
 ) -> dict[str, Any]:
     """One-stop officer: accept (receipt, deadline starts), supplement (once, completely) or refuse."""
 
@@ -141,9 +181,9 @@ def receive(
     return idempotent(c, actor, key, f"POST /dossiers/{code}/receive", body, 200, work)
 
 
-@router.post("/dossiers/{code}/supplement")
+@router.post("/dossiers/{code}/supplement", response_model=DossierOut, responses=WRITE)
 def supplement(
-    code: str, body: SupplementIn, actor: CurrentActor, c: ContainerDep, key: IdempotencyKey = None
+    code: DossierCode, body: SupplementIn, actor: CurrentActor, c: ContainerDep, key: IdempotencyKey = None
 ) -> dict[str, Any]:
     """Citizen supplies what was asked; the clock resumes (or restarts, per procedure)."""
 
@@ -155,9 +195,9 @@ def supplement(
     return idempotent(c, actor, key, f"POST /dossiers/{code}/supplement", body, 200, work)
 
 
-@router.post("/dossiers/{code}/extension")
+@router.post("/dossiers/{code}/extension", response_model=DossierOut, responses=WRITE)
 def extension(
-    code: str, body: ExtensionIn, actor: CurrentActor, c: ContainerDep, key: IdempotencyKey = None
+    code: DossierCode, body: ExtensionIn, actor: CurrentActor, c: ContainerDep, key: IdempotencyKey = None
 ) -> dict[str, Any]:
     """Leader: apology with a new appointment (Mẫu 04), once, ≥ 1 working day before the due time."""
 
@@ -169,9 +209,9 @@ def extension(
     return idempotent(c, actor, key, f"POST /dossiers/{code}/extension", body, 200, work)
 
 
-@router.post("/dossiers/{code}/withdraw")
+@router.post("/dossiers/{code}/withdraw", response_model=DossierOut, responses=WRITE)
 def withdraw(
-    code: str, body: WithdrawIn, actor: CurrentActor, c: ContainerDep, key: IdempotencyKey = None
+    code: DossierCode, body: WithdrawIn, actor: CurrentActor, c: ContainerDep, key: IdempotencyKey = None
 ) -> dict[str, Any]:
     """Citizen withdraws before a result exists."""
 
@@ -183,12 +223,14 @@ def withdraw(
     return idempotent(c, actor, key, f"POST /dossiers/{code}/withdraw", body, 200, work)
 
 
-@router.get("/track/{code}")
+@router.get("/track/{code}", response_model=TrackOut, responses=errors(401, 404, 422, 429))
 def public_track(
-    code: str,
+    code: DossierCode,
     request: Request,
     c: ContainerDep,
-    k: Annotated[str | None, Query(max_length=32, description="Mã tra cứu in cạnh mã hồ sơ")] = None,
+    k: Annotated[
+        str | None, Query(max_length=limits.ACCESS_KEY, description="Mã tra cứu in cạnh mã hồ sơ")
+    ] = None,
 ) -> dict[str, Any]:
     """Public tracking for the receipt's QR code: status and dates, no personal data.
 

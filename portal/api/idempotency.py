@@ -23,11 +23,15 @@ from engine.store.db import UnitOfWork
 from engine.usecases import idempotency
 from portal.wiring import Container
 
+KEY_PATTERN = f"^[!-~]{{1,{idempotency.KEY_MAX}}}$"  # 1–100 visible ASCII characters
+
 IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
         max_length=idempotency.KEY_MAX,
+        # Documented here, enforced by `idempotency.check_key` (422 InvalidIdempotencyKey on the header).
+        json_schema_extra={"pattern": KEY_PATTERN},
         description="Khóa chống gửi trùng (1–100 ký tự ASCII): gửi lại cùng khóa và cùng nội dung "
         "trong 24 giờ nhận lại câu trả lời đầu tiên, không thay đổi gì thêm.",
     ),

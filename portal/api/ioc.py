@@ -7,10 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from engine import limits
 from engine.usecases import ioc as uc
 from portal.api.deps import ContainerDep
 from portal.api.idempotency import IdempotencyKey, Recorder, idempotent
-from portal.api.params import Cursor
+from portal.api.models import WRITE, AckOut, FeedOut, SummaryOut, errors
+from portal.api.params import Cursor, EventId
 from portal.auth import CurrentActor
 
 router = APIRouter(tags=["ioc"])
@@ -19,10 +21,10 @@ router = APIRouter(tags=["ioc"])
 class AckIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    note: str | None = Field(default=None, max_length=2000, description="Ghi chú xử lý của IOC")
+    note: str | None = Field(default=None, max_length=limits.NOTE, description="Ghi chú xử lý của IOC")
 
 
-@router.get("/ioc/events")
+@router.get("/ioc/events", response_model=FeedOut, responses=errors(401, 403, 422))
 def events(
     actor: CurrentActor,
     c: ContainerDep,
@@ -34,9 +36,9 @@ def events(
         return uc.feed(uow, actor, after=after, limit=limit)
 
 
-@router.post("/ioc/events/{event_id}/ack")
+@router.post("/ioc/events/{event_id}/ack", response_model=AckOut, responses=WRITE)
 def ack(
-    event_id: str,
+    event_id: EventId,
     actor: CurrentActor,
     c: ContainerDep,
     body: AckIn | None = None,
@@ -53,7 +55,7 @@ def ack(
     return idempotent(c, actor, key, f"POST /ioc/events/{event_id}/ack", body, 200, work)
 
 
-@router.get("/ioc/summary")
+@router.get("/ioc/summary", response_model=SummaryOut, responses=errors(401, 403))
 def summary(actor: CurrentActor, c: ContainerDep) -> dict[str, Any]:
     """Open, near-due and overdue dossiers by agency and procedure."""
     with c.transaction() as uow:

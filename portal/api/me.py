@@ -6,12 +6,13 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from portal.api.models import MeOut, errors
 from portal.auth import CurrentActor
 
 router = APIRouter(tags=["identity"])
 
 
-@router.get("/me")
+@router.get("/me", response_model=MeOut, responses=errors(401))
 def me(actor: CurrentActor) -> dict[str, Any]:
     """The caller as MotCua sees them: roles, agency (or agencies), identity number."""
     return {

@@ -7,10 +7,38 @@ from typing import Annotated
 
 from fastapi import Path, Query
 
+from engine import limits
 from engine.errors import FieldError, InvalidInput
 
 MAX_ID = 2**31 - 1  # the largest id a PostgreSQL integer column holds
-MAX_PAGE = 200
+MAX_PAGE = limits.PAGE_MAX
+
+AGENCY_PATTERN = r"^[0-9A-Z]+(\.[0-9A-Z]+)*$"
+DOSSIER_PATTERN = r"^[0-9A-Z]+(\.[0-9A-Z]+)*-[0-9]{6}-[0-9]{4,10}$"
+PROCEDURE_PATTERN = r"^[0-9A-Za-z][0-9A-Za-z._-]*$"
+KEY_PATTERN = r"^[0-9A-Za-z_-]+$"
+SHA256_PATTERN = r"^[0-9a-fA-F]{64}$"
+
+DossierCode = Annotated[
+    str,
+    Path(
+        min_length=13,
+        max_length=limits.DOSSIER_CODE,
+        pattern=DOSSIER_PATTERN,
+        description="Mã hồ sơ, ví dụ H29.12.3-260302-0001",
+    ),
+]
+ProcedureCode = Annotated[
+    str,
+    Path(max_length=limits.CODE, pattern=PROCEDURE_PATTERN, description="Mã thủ tục, ví dụ 1.004222"),
+]
+AgencyCode = Annotated[
+    str,
+    Path(max_length=limits.CODE, pattern=AGENCY_PATTERN, description="Mã định danh cơ quan, ví dụ H29.12.3"),
+]
+TaskId = Annotated[str, Path(max_length=limits.KEY, pattern=KEY_PATTERN, description="Mã công việc")]
+EventId = Annotated[str, Path(max_length=limits.KEY, pattern=KEY_PATTERN, description="Mã sự kiện")]
+UploadId = Annotated[str, Path(max_length=limits.KEY, pattern=KEY_PATTERN, description="Mã tệp")]
 
 RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="Mã số (số nguyên dương)")]
 BeforeId = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Mã số cuối của trang trước")]

@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from engine.usecases import ratings as uc
 from portal.api.deps import ContainerDep
+from portal.api.models import WRITE, errors
+from portal.api.params import DossierCode
 from portal.auth import CurrentActor
 
 router = APIRouter(tags=["ratings"])
@@ -71,39 +73,19 @@ class RatingState(BaseModel):
     prefill: dict[str, Score]
 
 
-class ErrorOut(BaseModel):
-    error: str
-    message: str
-    message_en: str
-    fields: dict[str, dict[str, str]] = Field(default_factory=dict)
-
-
-def _err(text: str) -> dict[str, Any]:
-    return {"model": ErrorOut, "description": text}
-
-
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: _err("Chưa đăng nhập / not signed in"),
-    403: _err("Không phải người nộp hồ sơ hoặc cán bộ một cửa của cơ quan tiếp nhận"),
-    404: _err("Không có hồ sơ này hoặc không được xem"),
-    409: _err("Hồ sơ đã được đánh giá (AlreadyRated) hoặc chưa trả kết quả (NotReturned)"),
-    422: _err("Dữ liệu không hợp lệ; `fields` chỉ rõ trường"),
-}
-
-
 @router.get(
     "/dossiers/{code}/rating",
     response_model=RatingState,
-    responses={k: v for k, v in ERRORS.items() if k in (401, 404)},
+    responses=errors(401, 403, 404, 422),
 )
-def get_rating(code: str, actor: CurrentActor, c: ContainerDep) -> dict[str, Any]:
+def get_rating(code: DossierCode, actor: CurrentActor, c: ContainerDep) -> dict[str, Any]:
     """The rating if given; else whether the caller may rate the dossier, and the prefilled indicators."""
     with c.transaction() as uow:
         return uc.rating_form(uow, actor, code)
 
 
-@router.post("/dossiers/{code}/rating", status_code=201, response_model=RatingOut, responses=ERRORS)
-def post_rating(code: str, body: RatingIn, actor: CurrentActor, c: ContainerDep) -> dict[str, Any]:
+@router.post("/dossiers/{code}/rating", status_code=201, response_model=RatingOut, responses=WRITE)
+def post_rating(code: DossierCode, body: RatingIn, actor: CurrentActor, c: ContainerDep) -> dict[str, Any]:
     """Rate a returned dossier once: its applicant (online) or an officer of its agency (counter)."""
     payload = {
         "overall": body.overall,

@@ -7,11 +7,13 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from engine import limits
 from engine.usecases import residents as uc
 from engine.usecases.queries import dossier_detail
 from portal.api.deps import ContainerDep
 from portal.api.idempotency import IdempotencyKey, Recorder, idempotent
-from portal.api.params import BeforeId, Limit
+from portal.api.models import WRITE, DossierOut, LookupOut, PrefillOut, errors
+from portal.api.params import PROCEDURE_PATTERN, BeforeId, DossierCode, Limit
 from portal.auth import CurrentActor
 
 router = APIRouter(tags=["residents"])
@@ -20,7 +22,9 @@ router = APIRouter(tags=["residents"])
 class PrefillIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    procedure: str = Field(description="Mã thủ tục, ví dụ 1.004222")
+    procedure: str = Field(
+        max_length=limits.CODE, pattern=PROCEDURE_PATTERN, description="Mã thủ tục, ví dụ 1.004222"
+    )
     form: dict[str, Any] | None = Field(default=None, description="Tờ khai đang nhập (giữ các trường khác)")
 
 
@@ -28,10 +32,12 @@ class VerifyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     method: Literal["registry", "in_person"] = "registry"
-    note: str | None = Field(default=None, description="Bắt buộc khi đối chiếu giấy tờ bản gốc")
+    note: str | None = Field(
+        default=None, max_length=limits.NOTE, description="Bắt buộc khi đối chiếu giấy tờ bản gốc"
+    )
 
 
-@router.post("/residents/prefill")
+@router.post("/residents/prefill", response_model=PrefillOut, responses=errors(401, 403, 404, 413, 422, 503))
 def prefill(body: PrefillIn, actor: CurrentActor, c: ContainerDep) -> dict[str, Any]:
     """Điền sẵn tờ khai: the citizen's own record from the population database, in the procedure's e-form.
 
@@ -41,9 +47,9 @@ def prefill(body: PrefillIn, actor: CurrentActor, c: ContainerDep) -> dict[str, 
     return uc.prefill_form(c.services, c.transaction, actor, body.procedure, body.form)
 
 
-@router.post("/dossiers/{code}/verify")
+@router.post("/dossiers/{code}/verify", response_model=DossierOut, responses=WRITE)
 def verify(
-    code: str, body: VerifyIn, actor: CurrentActor, c: ContainerDep, key: IdempotencyKey = None
+    code: DossierCode, body: VerifyIn, actor: CurrentActor, c: ContainerDep, key: IdempotencyKey = None
 ) -> dict[str, Any]:
     """One-stop officer: look the applicant up again, or record that the original ID card was checked."""
 
@@ -60,7 +66,7 @@ def verify(
     return idempotent(c, actor, key, f"POST /dossiers/{code}/verify", body, 200, work)
 
 
-@router.get("/residents/lookups")
+@router.get("/residents/lookups", response_model=list[LookupOut], responses=errors(401, 403, 422))
 def lookups(
     actor: CurrentActor, c: ContainerDep, limit: Limit = 50, before_id: BeforeId = None
 ) -> list[dict[str, Any]]:

@@ -10,13 +10,20 @@ from pydantic import BaseModel, Field
 from engine.clock import to_local
 from engine.usecases import statistics as uc
 from portal.api.deps import ContainerDep
+from portal.api.models import Open as OpenModel
+from portal.api.models import errors
 from portal.api.params import BeforeId
 from portal.auth import CurrentActor
 
 router = APIRouter(tags=["stats"])
 
-From = Annotated[str | None, Query(alias="from", max_length=10, description="Từ ngày (YYYY-MM-DD, giờ VN)")]
-To = Annotated[str | None, Query(max_length=10, description="Đến ngày, tính cả ngày này (YYYY-MM-DD)")]
+DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+From = Annotated[
+    str | None, Query(alias="from", max_length=10, pattern=DAY, description="Từ ngày (YYYY-MM-DD, giờ VN)")
+]
+To = Annotated[
+    str | None, Query(max_length=10, pattern=DAY, description="Đến ngày, tính cả ngày này (YYYY-MM-DD)")
+]
 Agency = Annotated[
     str | None, Query(max_length=1800, description="Mã cơ quan, nhiều mã cách nhau bằng dấu phẩy (tối đa 50)")
 ]
@@ -101,13 +108,40 @@ class StepRow(BaseModel):
     late_hours: float
 
 
+class Report766(OpenModel):
+    period: str
+    from_: str = Field(alias="from")
+    to: str
+    agencies: list[str] | None
+    counters: dict[str, Any]
+    scores: Any
+
+
+class DrillRow(OpenModel):
+    id: int
+    code: str
+    procedure_code: str
+    agency_code: str
+    channel: str
+    status: int
+
+
+class DrillOut(OpenModel):
+    measure: str
+    items: list[DrillRow]
+    next: int | None
+
+
+READ = errors(401, 403, 422)
+
+
 def _query(c: ContainerDep, start: str | None, end: str | None, agency: str | None, procedure: str | None,
            channel: str | None) -> uc.StatsQuery:  # fmt: skip
     today = to_local(c.services.clock.now()).date()
     return uc.query_of(start, end, agency, procedure, channel, today=today)
 
 
-@router.get("/stats/timeliness", response_model=Timeliness, response_model_by_alias=True)
+@router.get("/stats/timeliness", response_model=Timeliness, response_model_by_alias=True, responses=READ)
 def timeliness(
     actor: CurrentActor,
     c: ContainerDep,
@@ -124,7 +158,7 @@ def timeliness(
         return uc.timeliness(uow, actor, query)
 
 
-@router.get("/stats/table", response_model=list[Row])
+@router.get("/stats/table", response_model=list[Row], responses=READ)
 def table(
     actor: CurrentActor,
     c: ContainerDep,
@@ -141,7 +175,7 @@ def table(
         return uc.table(uow, actor, query, by)
 
 
-@router.get("/stats/steps", response_model=list[StepRow])
+@router.get("/stats/steps", response_model=list[StepRow], responses=READ)
 def steps(
     actor: CurrentActor,
     c: ContainerDep,
@@ -155,11 +189,13 @@ def steps(
         return uc.steps(uow, actor, query)
 
 
-@router.get("/stats/766")
+@router.get("/stats/766", response_model=Report766, response_model_by_alias=True, responses=READ)
 def decision_766(
     actor: CurrentActor,
     c: ContainerDep,
-    period: Annotated[str | None, Query(max_length=7, description="YYYY-MM hoặc YYYY")] = None,
+    period: Annotated[
+        str | None, Query(max_length=7, pattern=r"^[0-9]{4}(-[0-9]{2})?$", description="YYYY-MM hoặc YYYY")
+    ] = None,
     agency: Agency = None,
 ) -> dict[str, Any]:
     """Decision 766 counters and group scores, from the versioned scoring configuration."""
@@ -168,18 +204,25 @@ def decision_766(
         return uc.decision_766(uow, actor, period, today, agency=agency, config=c.services.stats_766)
 
 
-@router.get("/stats/dossiers")
+@router.get("/stats/dossiers", response_model=DrillOut, responses=READ)
 def dossiers(
     actor: CurrentActor,
     c: ContainerDep,
-    measure: Annotated[str, Query(max_length=20, description="Chỉ số: " + ", ".join(uc.DRILL))] = "received",
+    measure: Annotated[
+        str,
+        Query(
+            max_length=20,
+            pattern="^(" + "|".join(uc.DRILL) + ")$",
+            description="Chỉ số: " + ", ".join(uc.DRILL),
+        ),
+    ] = "received",
     start: From = None,
     to: To = None,
     agency: Agency = None,
     procedure: Procedure = None,
     channel: ChannelParam = None,
     before: BeforeId = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = uc.PAGE,
+    limit: Annotated[int, Query(ge=1, le=200, description="Số dòng một trang (1–200)")] = uc.PAGE,
 ) -> dict[str, Any]:
     """The dossiers behind a number, newest first; `next` is the `before` of the following page."""
     query = _query(c, start, to, agency, procedure, channel)

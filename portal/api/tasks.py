@@ -12,7 +12,8 @@ from engine.usecases import tasks as uc
 from engine.usecases.queries import dossier_detail, iso, status_view
 from portal.api.deps import ContainerDep
 from portal.api.idempotency import IdempotencyKey, Recorder, idempotent
-from portal.api.params import Limit, Moment, moment
+from portal.api.models import WRITE, ClaimOut, DossierOut, TaskOut, errors
+from portal.api.params import Limit, Moment, TaskId, moment
 from portal.auth import CurrentActor
 
 router = APIRouter(tags=["tasks"])
@@ -47,7 +48,7 @@ def _view(v: uc.TaskView) -> dict[str, Any]:
     }
 
 
-@router.get("/tasks")
+@router.get("/tasks", response_model=list[TaskOut], responses=errors(401, 403, 422))
 def list_tasks(
     actor: CurrentActor, c: ContainerDep, limit: Limit = 50, after: Moment = None, mine: bool = False
 ) -> list[dict[str, Any]]:
@@ -57,8 +58,10 @@ def list_tasks(
         return [_view(v) for v in uc.list_tasks(uow, actor, limit=limit, after=since, mine=mine)]
 
 
-@router.post("/tasks/{task_id}/claim")
-def claim(task_id: str, actor: CurrentActor, c: ContainerDep, key: IdempotencyKey = None) -> dict[str, Any]:
+@router.post("/tasks/{task_id}/claim", response_model=ClaimOut, responses=WRITE)
+def claim(
+    task_id: TaskId, actor: CurrentActor, c: ContainerDep, key: IdempotencyKey = None
+) -> dict[str, Any]:
     """Take the task; someone else's claim is a 409."""
 
     def work(record: Recorder) -> Any:
@@ -70,9 +73,9 @@ def claim(task_id: str, actor: CurrentActor, c: ContainerDep, key: IdempotencyKe
     return idempotent(c, actor, key, f"POST /tasks/{task_id}/claim", None, 200, work)
 
 
-@router.post("/tasks/{task_id}/complete")
+@router.post("/tasks/{task_id}/complete", response_model=DossierOut, responses=WRITE)
 def complete(
-    task_id: str, body: CompleteIn, actor: CurrentActor, c: ContainerDep, key: IdempotencyKey = None
+    task_id: TaskId, body: CompleteIn, actor: CurrentActor, c: ContainerDep, key: IdempotencyKey = None
 ) -> dict[str, Any]:
     """Complete the task with its form data; returns the dossier as it now stands.
 

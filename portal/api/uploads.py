@@ -9,12 +9,15 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 
 from engine.errors import FieldError, InvalidInput
 from engine.upload import UploadTooLarge
 from engine.usecases import uploads as uc
 from engine.usecases.queries import iso
 from portal.api.deps import ContainerDep
+from portal.api.models import UPLOADED, UploadOut, errors
+from portal.api.params import UploadId
 from portal.auth import CurrentActor
 from portal.wiring import Container
 
@@ -62,7 +65,26 @@ def store(c: Container, actor: Any, name: str | None, data: bytes) -> Any:
         return uc.store_upload(c.services, uow, actor, name, data)
 
 
-@router.post("/uploads", status_code=201)
+@router.post(
+    "/uploads",
+    status_code=201,
+    response_model=UploadOut,
+    responses=errors(401, 403, 413, 422),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                    }
+                }
+            },
+        }
+    },
+)
 async def upload(request: Request, actor: CurrentActor, c: ContainerDep) -> JSONResponse:
     """Tải lên một tệp giấy tờ (multipart field `file`): PDF, JPEG or PNG by content; 413 over the limit.
 
@@ -73,7 +95,14 @@ async def upload(request: Request, actor: CurrentActor, c: ContainerDep) -> JSON
     limit = c.services.upload_max_bytes
     if too_large_body(request, limit):
         raise UploadTooLarge(limit)
-    form = await request.form(max_files=1, max_fields=5)
+    try:
+        form = await request.form(max_files=1, max_fields=5)
+    except HTTPException as exc:  # Starlette's 400 for a malformed body or too many parts
+        message = (
+            "Nội dung gửi lên không đúng dạng multipart (một trường «file», tối đa 5 trường).",
+            "The body is not a valid multipart form (one field 'file', at most 5 fields).",
+        )
+        raise InvalidInput(*message, {"file": FieldError(*message)}) from exc
     file = form.get("file")
     if not isinstance(file, UploadFile):
         message = ("Vui lòng chọn tệp để tải lên (trường «file»).", "Choose a file to upload (field 'file').")
@@ -83,8 +112,10 @@ async def upload(request: Request, actor: CurrentActor, c: ContainerDep) -> JSON
     return JSONResponse(upload_view(row), status_code=201)
 
 
-@router.get("/uploads/{upload_id}", response_class=Response)
-async def download(upload_id: str, actor: CurrentActor, c: ContainerDep) -> Response:
+@router.get(
+    "/uploads/{upload_id}", response_class=Response, responses={**UPLOADED, **errors(401, 403, 404, 422)}
+)
+async def download(upload_id: UploadId, actor: CurrentActor, c: ContainerDep) -> Response:
     """The file, for its uploader and for whoever works on a dossier that references it; else 404."""
     content = await run_in_threadpool(read, c, actor, upload_id)
     return file_response(content)

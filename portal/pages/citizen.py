@@ -88,7 +88,7 @@ def withdraw(code: str, request: Request, c: ContainerDep, actor: SignedIn, form
 
     A dossier that changed in between (or can no longer be withdrawn) shows its current state and a notice.
     """
-    reason = str(form.get("reason") or "")[:2000]
+    reason = str(form.get("reason") or "")  # the engine refuses one over its limit (engine/limits.py)
     payload = {"reason": reason}
     expected = _version(form)
     confirmed = form.get("xac-nhan") == "1"
