@@ -64,7 +64,10 @@ def _mark(
             .options(*LIGHT)
             .order_by(order)
             .limit(batch)
-            .with_for_update(skip_locked=True)
+            # FOR NO KEY UPDATE: another worker's step-overrun event (an outbox row referencing the dossier)
+            # takes a key-share lock on it while holding its work_task rows, which rerank() below updates —
+            # a FOR UPDATE here would make the two wait on each other (PostgreSQL reported the deadlock).
+            .with_for_update(skip_locked=True, key_share=True)
         ).all()
         if not rows:
             return 0
