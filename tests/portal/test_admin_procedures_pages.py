@@ -108,8 +108,10 @@ class TestAccess:
 
     def test_the_landing_page_links_every_area(self, browse: Browse) -> None:
         page = browse(ADMIN).get("/quan-tri").text
-        for href in ("/quan-tri/thu-tuc", "/quan-tri/co-quan", "/quan-tri/lich"):
+        for href in ("/quan-tri/thu-tuc", "/quan-tri/so-do", "/quan-tri/co-quan", "/quan-tri/lich"):
             assert f'href="{href}"' in page
+        for other in ("/quan-tri/co-quan", "/quan-tri/so-do"):  # one admin menu on every admin page
+            assert 'href="/quan-tri/thu-tuc"' in browse(ADMIN).get(other).text
 
 
 class TestList:
