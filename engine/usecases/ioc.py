@@ -19,7 +19,7 @@ from engine.outbox import Channel, iso
 from engine.store.db import UnitOfWork
 from engine.store.models import AgencyRow, OutboxEventRow, ProcedureVersionRow
 
-FEED_MAX = 500
+FEED_MAX = limits.PAGE_MAX  # events per page, 1–200 like every list
 ALL_AGENCIES = None
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from engine import limits
 from engine.actor import Actor, Role
 from engine.document.kinds import DocumentKind
 from engine.document.snapshot import RETURN_METHODS, applicant_view, local_iso
@@ -20,7 +21,7 @@ from engine.store.models import AgencyRow, DocumentRow, DossierRow, ProcedureVer
 from engine.usecases.documents import latest_of, record
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
-MAX_PAGE = 500
+MAX_PAGE = limits.PAGE_MAX  # rows per page, 1–200 like every list
 
 
 def _check_reader(uow: UnitOfWork, actor: Actor, agency_code: str, year: int) -> AgencyRow:

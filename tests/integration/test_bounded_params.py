@@ -25,6 +25,8 @@ HUGE = str(2**64)
         ("/ioc/events?after=" + HUGE, "giamsat.badinh", "after"),
         ("/agencies/H29.12.3/register/2026?after=" + HUGE, OFFICER, "after"),
         ("/agencies/H29.12.3/register/99999", OFFICER, "year"),
+        ("/agencies/H29.12.3/register/2026?limit=201", OFFICER, "limit"),
+        ("/ioc/events?limit=201", "giamsat.badinh", "limit"),
         ("/calendar/due?start=2026-03-02T09:00&unit=calendar_days&amount=1.5", None, "amount"),
         ("/calendar/due?start=0001-01-01T09:00&unit=working_days&amount=3", None, "start"),
         ("/calendar/due?start=9999-12-31T09:00&unit=working_days&amount=3", None, "start"),
