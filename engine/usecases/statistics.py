@@ -261,7 +261,7 @@ def _grouped(
     """Flows of the period, levels before it, online and full-process online receipts, grouped by `by`.
 
     The flows are read per channel as well (one statement gives both the numbers and the receipts by channel:
-    `online[key]` holds "received" (online) and the receipts of each channel).
+    `online[key]` holds the receipts of each channel, online among them).
     """
     with_channel = "channel" in by
     split = counters.sums(uow, query.start, query.end, scope, by=by if with_channel else [*by, "channel"])
@@ -274,11 +274,9 @@ def _grouped(
         total = flows.setdefault(outer, dict.fromkeys(counters.MEASURES, 0.0))
         for m, v in measures.items():
             total[m] += v
-        receipts = online.setdefault(outer, {"received": 0.0, "online": 0.0, "counter": 0.0, "postal": 0.0})
+        receipts = online.setdefault(outer, dict.fromkeys(CHANNELS, 0.0))
         if channel in CHANNELS:
             receipts[str(channel)] += measures["received"]
-        if channel == "online":
-            receipts["received"] += measures["received"]
     levels_by = [d for d in by if d != "month"]
     before = counters.levels_before(uow, query.start, scope, by=levels_by)
     full = _full_online_procedures(uow)
@@ -311,7 +309,7 @@ def timeliness(uow: UnitOfWork, actor: Actor, query: StatsQuery) -> dict[str, An
     out = numbers(
         total,
         before_total,
-        sum(m["received"] for m in online.values()),
+        sum(m["online"] for m in online.values()),
         sum(m["received"] for m in full_online.values()),
         by_channel,
     )
@@ -343,7 +341,7 @@ def table(uow: UnitOfWork, actor: Actor, query: StatsQuery, by: Breakdown) -> li
             row = numbers(
                 measures,
                 level,
-                online.get(key, {}).get("received", 0.0),
+                online.get(key, {}).get("online", 0.0),
                 full_online.get(key, {}).get("received", 0.0),
                 _by_channel(online.get(key)),
             )
@@ -363,7 +361,7 @@ def table(uow: UnitOfWork, actor: Actor, query: StatsQuery, by: Breakdown) -> li
         row = numbers(
             flows.get(key, zero),
             before.get(key, {}),
-            online.get(key, {}).get("received", 0.0),
+            online.get(key, {}).get("online", 0.0),
             full_online.get(key, {}).get("received", 0.0),
             _by_channel(online.get(key)),
         )
@@ -394,7 +392,7 @@ def cells(
         row = numbers(
             flows.get(key, zero),
             before.get(key, {}),
-            online.get(key, {}).get("received", 0.0),
+            online.get(key, {}).get("online", 0.0),
             full_online.get(key, {}).get("received", 0.0),
             _by_channel(online.get(key)),
         )
