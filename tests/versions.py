@@ -3,7 +3,7 @@
 `publish_edited` copies `processes/<slug>` into a temporary folder, applies text edits to `procedure.yaml` and
 `process.bpmn`, and publishes it through engine/catalog.py (or engine/checks.py when the scenarios still
 hold).
-`restore_versions` puts the catalogue back after the test: the added versions go, version 1 is current again.
+`restore_versions` puts the catalogue back after the test: the added versions go, the others are as they were.
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlmodel import select
 
 from engine.catalog import Published, publish_folders
 from engine.checks import publish_checked
+from engine.store.models import ProcedureVersionRow
 from portal.wiring import Container, build_services
 from tests.conftest import VOLATILE
 
@@ -67,24 +69,30 @@ def publish_edited(
         return publish_folders(uow, container.services.runtime, folder, now)[0]
 
 
-@pytest.fixture
-def restore_versions(container: Container) -> Iterator[None]:
-    """After the test: its dossiers go, then every version past 1 of each procedure; 1 is current again."""
-    yield
+def restoring_versions(container: Container) -> Iterator[Container]:
+    """After the test: its dossiers go, then the versions it published (with their files and now unused
+    specs); the versions there before get back whether they were current or retired."""
+    with container.transaction() as uow:
+        rows = uow.session.exec(select(ProcedureVersionRow)).all()
+        saved = {r.id: (r.is_current, r.retired_at, r.retired_by) for r in rows}
+    yield container
+    ids = ",".join(str(i) for i in saved) or "0"
     with container.engine.begin() as conn:
         for table in VOLATILE:
             conn.execute(text(f"DELETE FROM {table}"))
-        conn.execute(
-            text(
-                "DELETE FROM procedure_version_file WHERE version_id IN "
-                "(SELECT id FROM procedure_version WHERE version > 1)"
-            )
-        )
-        conn.execute(text("DELETE FROM procedure_version WHERE version > 1"))
-        conn.execute(
-            text("UPDATE procedure_version SET is_current = :yes, retired_at = NULL, retired_by = NULL"),
-            {"yes": True},
-        )
+        conn.execute(text(f"DELETE FROM procedure_version_file WHERE version_id NOT IN ({ids})"))
+        conn.execute(text(f"DELETE FROM procedure_version WHERE id NOT IN ({ids})"))
         conn.execute(
             text("DELETE FROM bpmn_spec WHERE spec_hash NOT IN (SELECT spec_hash FROM procedure_version)")
         )
+    with container.transaction() as uow:
+        for row in uow.session.exec(select(ProcedureVersionRow)).all():
+            row.is_current, row.retired_at, row.retired_by = saved[row.id]
+            uow.session.add(row)
+
+
+@pytest.fixture
+def restore_versions(container: Container) -> Iterator[None]:
+    """The catalogue as it was before the test (see `restoring_versions`)."""
+    for _ in restoring_versions(container):
+        yield

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sqlalchemy import text
 from sqlmodel import col, select
 from typer.testing import CliRunner
 
@@ -23,7 +22,7 @@ from portal.pages.admin_procedures import tools_of
 from portal.settings import get_settings
 from portal.wiring import Container, build_services
 from tests.builders import RESIDENCE, Api
-from tests.conftest import VOLATILE
+from tests.versions import restoring_versions
 
 ADMIN = Actor(
     subject="admin-1", username="quantri", roles=frozenset({Role.ADMIN}), full_name="Quản trị hệ thống"
@@ -45,24 +44,6 @@ LAUGHS = b"""<?xml version="1.0"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d">
   <bpmn:process id="p" name="&lol3;"/>
 </bpmn:definitions>"""
-
-
-def restoring_versions(container: Container) -> Iterator[Container]:
-    """Versions published by a test are removed afterwards and the seeded ones made current again."""
-    with container.transaction() as uow:
-        rows = uow.session.exec(select(ProcedureVersionRow)).all()
-        saved = {r.id: (r.is_current, r.retired_at, r.retired_by) for r in rows}
-    yield container
-    with container.engine.begin() as conn:
-        for table in VOLATILE:
-            conn.execute(text(f"DELETE FROM {table}"))
-        ids = ",".join(str(i) for i in saved) or "0"
-        conn.execute(text(f"DELETE FROM procedure_version_file WHERE version_id NOT IN ({ids})"))
-        conn.execute(text(f"DELETE FROM procedure_version WHERE id NOT IN ({ids})"))
-    with container.transaction() as uow:
-        for row in uow.session.exec(select(ProcedureVersionRow)).all():
-            row.is_current, row.retired_at, row.retired_by = saved[row.id]
-            uow.session.add(row)
 
 
 @pytest.fixture

@@ -18,8 +18,9 @@ from engine.store.models import ProcedureDraftRow, ProcedureVersionRow
 from engine.usecases import workshop as uc
 from portal.wiring import Container
 from tests.builders import AN, OFFICER, RESIDENCE, Api
-from tests.integration.test_workshop import LAUGHS, XXE, restoring_versions
+from tests.integration.test_workshop import LAUGHS, XXE
 from tests.portal.conftest import Browse, csrf_of
+from tests.versions import restoring_versions
 
 ADMIN = "quantri"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "bpmn"
