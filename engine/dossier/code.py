@@ -49,8 +49,8 @@ def new_access_key() -> str:
 
 
 def normalise_access_key(value: str) -> str:
-    """The key as typed: case, spaces and dashes do not matter."""
-    return value.strip().upper().replace(" ", "").replace("-", "")[:32]
+    """The key as typed: case, spaces and dashes do not matter; never cut short (longer is another key)."""
+    return value.strip().upper().replace(" ", "").replace("-", "")
 
 
 def access_key_matches(expected: str | None, given: str | None) -> bool:

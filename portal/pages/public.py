@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from engine import limits
 from engine.dossier.code import is_dossier_code, normalise_access_key
 from engine.errors import FieldError, InvalidInput, NotFound
 from engine.usecases.catalogue import CatalogueQuery, most_used, procedure_page, search_catalogue
@@ -17,6 +18,8 @@ from portal.tracking import public_status
 from portal.web import FormErrors, environment, page_actor, render
 
 router = APIRouter(include_in_schema=False)
+TRACK_CODE = 60  # what the tracking and verification fields take (a dossier code is about 22 characters)
+ACCESS_KEY = 32
 
 
 def decimal(value: float) -> str:
@@ -48,12 +51,35 @@ def catalogue(
 
     A plain GET form; with htmx (`HX-Request`) only the results are sent back, to replace them in place.
     """
-    query = CatalogueQuery(text=q[:200], agency=agency[:35], field=field[:200])
+    error = too_long(
+        {"q": (q, limits.SEARCH), "co-quan": (agency, limits.CODE), "linh-vuc": (field, limits.NAME)}
+    )
+    # A query past its length is refused on its field (422), as the API refuses it, never cut short.
+    query = CatalogueQuery() if error else CatalogueQuery(text=q, agency=agency, field=field)
     with c.transaction() as uow:
         found = search_catalogue(uow, query)
     fragment = request.headers.get("HX-Request") == "true"
     template = "public/_catalogue_results.html" if fragment else "public/catalogue.html"
-    return render(request, template, {"catalogue": found}, headers={"Vary": "HX-Request"})
+    return render(
+        request,
+        template,
+        {"catalogue": found, "error": error, "typed": q[: limits.SEARCH]},
+        headers={"Vary": "HX-Request"},
+        status_code=422 if error else 200,
+    )
+
+
+def too_long(values: dict[str, tuple[str, int]]) -> FormErrors | None:
+    """The fields of a GET form longer than they may be (each with its limit), or None."""
+    fields = {
+        name: FieldError(
+            f"Quá dài: tối đa {limit} ký tự (đã nhập {len(value)}).",
+            f"Too long: at most {limit} characters ({len(value)} given).",
+        )
+        for name, (value, limit) in values.items()
+        if len(value) > limit
+    }
+    return FormErrors(fields) if fields else None
 
 
 @router.get("/thu-tuc/{code}", response_class=HTMLResponse)
@@ -72,9 +98,16 @@ def tracking(request: Request, c: ContainerDep, ma: str | None = None, k: str | 
     an unknown code; anonymous lookups are rate-limited per client address (429 page past the limit).
     """
     result, error, status = None, None, 200
-    code = (ma or "").strip().upper()[:60]
+    code = (ma or "").strip().upper()
     key = normalise_access_key(k or "")
-    if code and not is_dossier_code(code):
+    error = too_long({"ma": (code, TRACK_CODE), "k": (key, ACCESS_KEY)})
+    if error:
+        status, code, key = (
+            422,
+            code[:TRACK_CODE],
+            key[:ACCESS_KEY],
+        )  # shown back in the fields, not looked up
+    elif code and not is_dossier_code(code):
         error, status = (
             FormErrors.one(
                 "ma",
@@ -116,10 +149,13 @@ def verify_page(
     With `sha256` (computed in the browser from a PDF the visitor holds; the file never leaves their
     machine) it also says whether that file is the one issued. No personal data is shown.
     """
-    code, content_hash = (ma or "").strip().upper()[:60], (h or "").strip().lower()[:128]
-    file_sha = (sha256 or "").strip().lower()[:128] or None
+    code, content_hash = (ma or "").strip().upper(), (h or "").strip().lower()
+    file_sha = (sha256 or "").strip().lower() or None
     result, error, status = None, None, 200
-    if code or content_hash:
+    error = too_long({"ma": (code, TRACK_CODE), "h": (content_hash, 128), "sha256": (file_sha or "", 128)})
+    if error:
+        status, code, content_hash, file_sha = 422, code[:TRACK_CODE], content_hash[:128], None
+    elif code or content_hash:
         try:
             result = verification(c, code, content_hash, file_sha)
         except InvalidInput as exc:

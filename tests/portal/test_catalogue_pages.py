@@ -95,3 +95,22 @@ class TestProcedurePage:
         assert page.status_code == 404
         assert page.headers["content-type"].startswith("text/html")
         assert "Không tìm thấy thủ tục hành chính có mã «9.999999»." in page.text
+
+
+class TestTooLong:
+    def test_a_search_past_200_characters_is_refused_on_the_search_box(self, browse: Browse) -> None:
+        page = browse().get("/thu-tuc", params={"q": "thường trú " + "x" * 200})
+
+        assert page.status_code == 422
+        assert "Quá dài: tối đa 200 ký tự (đã nhập 211)" in page.text
+        assert "Too long: at most 200 characters" in page.text
+        assert 'href="#f-q"' in page.text
+        assert 'id="f-q-error"' in page.text
+        assert "govuk-input--error" in page.text
+
+    def test_an_overlong_agency_filter_is_refused_not_cut(self, browse: Browse) -> None:
+        page = browse().get("/thu-tuc", params={"co-quan": "H29.12.5" + "9" * 40})
+
+        assert page.status_code == 422
+        assert 'id="f-co-quan-error"' in page.text
+        assert "tối đa 35 ký tự" in page.text

@@ -75,3 +75,38 @@ def test_tracking_unknown_code_is_404(client: TestClient) -> None:
     page = client.get("/tra-cuu", params={"ma": "H29.12.3-260302-9999"})
     assert page.status_code == 404
     assert "Không tìm thấy hồ sơ" in page.text
+
+
+def test_a_tracking_key_longer_than_any_key_is_refused_not_cut_to_a_matching_one(
+    client: TestClient, auth: Callable[[str], dict[str, str]]
+) -> None:
+    filed = client.post("/api/v1/dossiers", json=residence_filing(), headers=auth("nguyenvanan"))
+    code, key = filed.json()["code"], filed.json()["access_key"]
+
+    page = client.get("/tra-cuu", params={"ma": code, "k": key + "X" * 40})  # the right key, then more
+
+    assert page.status_code == 422
+    assert "Quá dài: tối đa 32 ký tự" in page.text
+    assert "Too long: at most 32 characters" in page.text
+    assert 'href="#f-k"' in page.text  # the summary points at the field
+    assert "Đang xử lý" not in page.text
+    assert "Chờ tiếp nhận" not in page.text
+    assert (
+        client.get("/tra-cuu", params={"ma": code, "k": key + "X"}).status_code == 404
+    )  # longer: another key
+
+
+def test_a_tracking_code_of_ten_thousand_characters_is_refused_on_its_field(client: TestClient) -> None:
+    page = client.get("/tra-cuu", params={"ma": "H" * 10_000})
+
+    assert page.status_code == 422
+    assert "tối đa 60 ký tự (đã nhập 10000)" in page.text
+    assert f'value="{"H" * 60}"' in page.text  # the field shows what it can hold, not 10,000 characters
+
+
+def test_verification_refuses_an_overlong_hash_instead_of_cutting_it(client: TestClient) -> None:
+    page = client.get("/xac-minh", params={"ma": "H29.12.3-260302-0001", "h": "a" * 129})
+
+    assert page.status_code == 422
+    assert "tối đa 128 ký tự" in page.text
+    assert 'href="#f-h"' in page.text or 'id="f-h-error"' in page.text
