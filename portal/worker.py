@@ -259,10 +259,11 @@ def run_process(interval: float, steps: str = "parallel") -> None:
     steps, stopped by SIGTERM / SIGINT after its current cycle."""
     import signal
 
+    from portal.logs import configure as configure_logging
     from portal.settings import get_settings
     from portal.wiring import build
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     container = build(get_settings())
     loop = Worker(container, interval, PARALLEL_STEPS if steps == "parallel" else STEPS)
     for sig in (signal.SIGTERM, signal.SIGINT):

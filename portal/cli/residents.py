@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 from types import FrameType
 
@@ -26,9 +25,10 @@ def residents_sim(
     from integrations.residents.population import Population
     from integrations.residents.simulator import FaultRule, Simulator
     from integrations.residents.wire import LOOKUP_PATH
+    from portal.logs import configure as configure_logging
     from portal.settings import get_settings
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     settings = get_settings().residents
     try:
         rules = [FaultRule.parse(f) for f in fault]

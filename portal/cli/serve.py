@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import logging
 import os
 import threading
 
@@ -52,10 +51,11 @@ def serve(
     """Start the portal (migrations, procedures and demo data are applied first)."""
     from portal.bootstrap import prepare
     from portal.dependencies import Broken, check_at_start
+    from portal.logs import configure as configure_logging
     from portal.wiring import build
     from portal.worker import Worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     settings = listen_on(host, port)
     host, port = settings.host, settings.port
     if settings.dev_identity and not _is_loopback(host):

@@ -61,11 +61,12 @@ def worker(
     claims skip each other's rows on PostgreSQL; on SQLite they take turns to claim and render side by side).
     """
     from portal.dependencies import Broken, check_at_start
+    from portal.logs import configure as configure_logging
     from portal.settings import get_settings
     from portal.wiring import build
     from portal.worker import FIRST_OF_SEVERAL, STEPS, Worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     settings = get_settings()
     try:
         check_at_start(settings, "worker")
