@@ -104,7 +104,8 @@ class DocumentSigner(Protocol):
 
 GENERIC_RESULT = "results/_chung.html"
 """The result of an approved dossier whose procedure has no template of its own (e.g. one made in the
-administrators' workshop, which authors no templates): the procedure, the applicant, the decision, the basis."""
+administrators' workshop, which authors no templates): the procedure, the applicant, the decision, the
+legal basis."""
 
 
 def result_template(documents: Path, slug: str) -> str | None:
