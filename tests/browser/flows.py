@@ -26,8 +26,11 @@ def pdf_of(page: Page, href: str) -> str:
     return pdf_tools.text(response.body())
 
 
-def file_residence_online(page: Page, base_url: str, photo: Path) -> str:
-    """The citizen's filing through every step of the e-form, with one paper uploaded (at `base_url`)."""
+def file_residence_online(
+    page: Page, base_url: str, photo: Path, extra: dict[int, dict[str, str]] | None = None
+) -> str:
+    """The citizen's filing through every step of the e-form, with one paper uploaded (at `base_url`);
+    `extra` answers more fields (by step), e.g. one an administrator added to the e-form."""
     page.goto(base_url + "/thu-tuc/1.004222")
     look(page, "journey-procedure")
     page.click("#file-online")
@@ -46,7 +49,7 @@ def file_residence_online(page: Page, base_url: str, photo: Path) -> str:
     for step in range(1, 7):
         page.wait_for_url(re.compile(rf".*/buoc/{step}$"))
         assert "001088012345" not in page.url  # no personal data in an address
-        for selector, value in answers.get(step, {}).items():
+        for selector, value in {**answers.get(step, {}), **(extra or {}).get(step, {})}.items():
             page.fill(selector, value)
         if step == 2:
             page.select_option("#f-form-new_address-province_code", "01")
