@@ -368,6 +368,7 @@ BLANK_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
       <bpmn:extensionElements><spiffworkflow:properties>
         <spiffworkflow:property name="status" value="1" />
         <spiffworkflow:property name="step" value="reception" />
+        <spiffworkflow:property name="form" value="reception" />
       </spiffworkflow:properties></bpmn:extensionElements>
       <bpmn:incoming>Flow_1</bpmn:incoming><bpmn:outgoing>Flow_2</bpmn:outgoing>
     </bpmn:userTask>
@@ -375,6 +376,7 @@ BLANK_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
       <bpmn:extensionElements><spiffworkflow:properties>
         <spiffworkflow:property name="status" value="4" />
         <spiffworkflow:property name="step" value="approval" />
+        <spiffworkflow:property name="form" value="approval" />
       </spiffworkflow:properties></bpmn:extensionElements>
       <bpmn:incoming>Flow_2</bpmn:incoming><bpmn:outgoing>Flow_3</bpmn:outgoing>
     </bpmn:userTask>

@@ -15,7 +15,20 @@ from engine.usecases import taskview
 from engine.usecases import workshop as uc
 from portal.pages.admin_procedures import tools_of
 from portal.wiring import Container
-from tests.builders import AN, ASK_SUPPLEMENT, RESIDENCE, SPECIALIST, SUPPLY, Api, error, ok, residence_filing
+from tests import pdf_tools
+from tests.builders import (
+    AN,
+    ASK_SUPPLEMENT,
+    LEADER,
+    RESIDENCE,
+    SPECIALIST,
+    SUPPLY,
+    Api,
+    error,
+    ok,
+    residence_filing,
+)
+from tests.integration.test_documents import documents, download
 from tests.integration.test_work_list import actor
 from tests.integration.test_workshop import ADMIN, new_draft, now
 from tests.versions import restoring_versions
@@ -133,3 +146,76 @@ class TestRunningDossiers:
         ok(api.receive(new))
         page = task_page(workshop, api, new, "appraisal", SPECIALIST)
         assert workshop.services.forms.schema(page.dossier_form)["properties"]["occupation"] == OCCUPATION
+
+
+BLANK_CODE = "2.000999"
+BLANK_NAME = "Xác nhận thông tin cư trú (thử nghiệm)"
+BASIS = "Luật Cư trú số 68/2020/QH14"
+
+
+def blank_scenario() -> dict[str, Any]:
+    """The blank procedure's one scenario: filed online, received, approved (status 9, the result issued)."""
+    filing = residence_filing()
+    return {
+        "name": "Nộp trực tuyến, tiếp nhận, phê duyệt",
+        "procedure": BLANK_CODE,
+        "agency": filing["agency"],
+        "start": "2026-03-02T09:00",
+        "applicant": filing["applicant"],
+        "form": filing["form"],
+        "steps": [
+            {"action": "file", "as": "citizen", "channel": "online", "expect": {"status": 1, "step": "reception"}},
+            {
+                "at": "2026-03-02T09:30",
+                "action": "receive",
+                "as": "officer",
+                "data": {"decision": "accept", "note": "Hồ sơ đầy đủ"},
+                "expect": {"status": 4, "step": "approval"},
+            },
+            {
+                "at": "2026-03-02T14:00",
+                "action": "complete",
+                "step": "approval",
+                "as": "leader",
+                "data": {"decision": "approve"},
+                "expect": {"status": 9, "outcome": "approved"},
+            },
+        ],
+    }
+
+
+def publish_blank(c: Container) -> None:
+    """A procedure made from the blank template: code, names, legal basis and a scenario written, published."""
+    with c.transaction() as uow:
+        draft_id = uc.draft_blank(uow, ADMIN, now(c)).id or 0
+    with c.transaction() as uow:
+        meta = uc.MetadataInput.of(uc._yaml_of(uc.draft_files(uow, draft_id)))  # noqa: SLF001
+        meta.code, meta.name, meta.name_en = BLANK_CODE, BLANK_NAME, "Residence confirmation (trial)"
+        meta.field, meta.legal_basis, meta.deadline_amount = "Cư trú", BASIS, "3"
+        uc.save_metadata(uow, ADMIN, draft_id, meta, now(c))
+        scenario = json.dumps(blank_scenario(), ensure_ascii=False, indent=2)
+        uc.save_file(uow, ADMIN, draft_id, "scenarios/01-duoc-duyet.json", scenario, now(c))
+    with c.transaction() as uow:
+        outcome = uc.check_draft(uow, ADMIN, draft_id, tools_of(c), now(c))
+        assert outcome.problems == [], [p.message for p in outcome.problems]
+    with c.transaction() as uow:
+        uc.publish_draft(uow, ADMIN, draft_id, tools_of(c), now(c))
+
+
+class TestABlankProcedure:
+    def test_it_passes_the_check_is_published_filed_and_its_result_prints_with_the_generic_template(
+        self, workshop: Container, api: Api
+    ) -> None:
+        publish_blank(workshop)
+        code = api.filed(body=residence_filing(procedure=BLANK_CODE, papers=[]))
+        api.at("2026-03-02T09:30")
+        ok(api.receive(code))
+        api.at("2026-03-02T14:00")
+        api.complete_step(code, "approval", LEADER, {"decision": "approve"})
+
+        [result] = documents(api, code, "result")
+        text = pdf_tools.text(download(api, result))
+        assert BLANK_NAME in text
+        assert "Nguyễn Văn An" in text
+        assert BASIS in text
+        assert "chấp thuận" in text
