@@ -23,7 +23,12 @@ OCCUPATION = {
     "title": "Nghề nghiệp",
     "type": "string",
     "maxLength": 200,
-    "x-ui": {"widget": "text", "placeholder": "Ví dụ: Kỹ sư xây dựng", "order": 3, "group": "Nội dung đề nghị"},
+    "x-ui": {
+        "widget": "text",
+        "placeholder": "Ví dụ: Kỹ sư xây dựng",
+        "order": 3,
+        "group": "Nội dung đề nghị",
+    },
 }
 
 

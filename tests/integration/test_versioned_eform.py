@@ -94,7 +94,9 @@ def task_page(c: Container, api: Api, code: str, step: str, user: str) -> taskvi
 
 
 class TestNewFilings:
-    def test_the_api_refuses_a_filing_without_the_new_field_naming_it(self, workshop: Container, api: Api) -> None:
+    def test_the_api_refuses_a_filing_without_the_new_field_naming_it(
+        self, workshop: Container, api: Api
+    ) -> None:
         publish_occupation(workshop)
         body = error(api.file(), 422, "DossierInvalid")
         assert body["fields"]["form.occupation"]["message"] == "Vui lòng nhập «Nghề nghiệp»."
@@ -164,7 +166,12 @@ def blank_scenario() -> dict[str, Any]:
         "applicant": filing["applicant"],
         "form": filing["form"],
         "steps": [
-            {"action": "file", "as": "citizen", "channel": "online", "expect": {"status": 1, "step": "reception"}},
+            {
+                "action": "file",
+                "as": "citizen",
+                "channel": "online",
+                "expect": {"status": 1, "step": "reception"},
+            },
             {
                 "at": "2026-03-02T09:30",
                 "action": "receive",
@@ -185,7 +192,7 @@ def blank_scenario() -> dict[str, Any]:
 
 
 def publish_blank(c: Container) -> None:
-    """A procedure made from the blank template: code, names, legal basis and a scenario written, published."""
+    """A procedure made from the blank template: code, names, legal basis, a scenario written; published."""
     with c.transaction() as uow:
         draft_id = uc.draft_blank(uow, ADMIN, now(c)).id or 0
     with c.transaction() as uow:
