@@ -12,6 +12,7 @@ import pytest
 from engine.catalog import current_version, form_key
 from engine.forms import FormRegistry
 from engine.usecases import taskview
+from engine.usecases.counter import counter_view
 from engine.usecases import workshop as uc
 from portal.pages.admin_procedures import tools_of
 from portal.wiring import Container
@@ -20,6 +21,7 @@ from tests.builders import (
     AN,
     ASK_SUPPLEMENT,
     LEADER,
+    OFFICER,
     RESIDENCE,
     SPECIALIST,
     SUPPLY,
@@ -148,6 +150,13 @@ class TestRunningDossiers:
         ok(api.receive(new))
         page = task_page(workshop, api, new, "appraisal", SPECIALIST)
         assert workshop.services.forms.schema(page.dossier_form)["properties"]["occupation"] == OCCUPATION
+        with workshop.transaction() as uow:
+            counter = {
+                code: counter_view(workshop.services, uow, actor(workshop, OFFICER), code)
+                for code in (old, new)
+            }
+        assert "occupation" not in counter[old].form_schema["properties"]
+        assert "occupation" in counter[new].form_schema["properties"]
 
 
 BLANK_CODE = "2.000999"
