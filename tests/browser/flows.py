@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urljoin
 
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page
 
 from tests import pdf_tools
 from tests.browser.conftest import Portal, look
@@ -24,6 +24,18 @@ def pdf_of(page: Page, href: str) -> str:
     assert response.ok, response.status
     assert response.headers["content-type"].startswith("application/pdf")
     return pdf_tools.text(response.body())
+
+
+def dry_run_move(page: Page, portal: Portal, code: str) -> Locator:
+    """The administrator's dry run of moving permanent residence's running dossiers from version 1 to 2: the
+    dossier's row among the candidates (its waiting step named)."""
+    page.goto(portal.at("/quan-tri/thu-tuc/1.004222/chuyen-phien-ban"))
+    page.select_option("#f-from_version", "1")
+    page.select_option("#f-to_version", "2")
+    page.click("#preview")
+    row = page.locator(f"#candidates tr[data-code='{code}']")
+    assert "Thẩm định hồ sơ" in row.inner_text()
+    return row
 
 
 def file_residence_online(

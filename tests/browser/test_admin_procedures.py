@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from engine.store.models import DossierRow, ProcedureVersionRow
 from tests.browser.conftest import Portal, SignIn, look
-from tests.browser.flows import file_residence_online
+from tests.browser.flows import dry_run_move, file_residence_online
 from tests.browser.test_work import received_dossier
 from tests.upload_builders import jpeg
 
@@ -102,12 +102,7 @@ def test_the_administrator_edits_the_eform_and_a_budget_publishes_files_then_mov
     assert "occupation" not in rows[before].form
 
     # The running dossier of version 1 is moved to version 2 from the migration page, after its dry run.
-    page.goto(portal.at(f"/quan-tri/thu-tuc/{RESIDENCE}/chuyen-phien-ban"))
-    page.select_option("#f-from_version", "1")
-    page.select_option("#f-to_version", "2")
-    page.click("#preview")
-    row = page.locator(f"#candidates tr[data-code='{before}']")
-    assert "Thẩm định hồ sơ" in row.inner_text()
+    row = dry_run_move(page, portal, before)
     page.fill("#f-note", "Áp dụng biểu mẫu và thời hạn các bước mới")
     row.locator("button[name='mot']").click()
     assert before in page.inner_text("#moved")
