@@ -12,8 +12,8 @@ import pytest
 from engine.catalog import current_version, form_key
 from engine.forms import FormRegistry
 from engine.usecases import taskview
-from engine.usecases.counter import counter_view
 from engine.usecases import workshop as uc
+from engine.usecases.counter import counter_view
 from portal.pages.admin_procedures import tools_of
 from portal.wiring import Container
 from tests import pdf_tools
