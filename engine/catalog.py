@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from engine.errors import NotFound
+from engine.forms import FormRegistry
 from engine.procedure import ProcedureDefinition, parse_definition, procedure_folders, read_folder
 from engine.store.db import UnitOfWork
 from engine.store.models import BpmnSpecRow, DossierRow, ProcedureVersionFileRow, ProcedureVersionRow
@@ -186,6 +187,37 @@ def definition_of(row: ProcedureVersionRow) -> ProcedureDefinition:
         )
         _DEFINITIONS[row.content_hash] = found
     return found
+
+
+def form_file(row: ProcedureVersionRow) -> str:
+    """Where a version keeps its own e-form, if it kept one: `forms/<definition.form>.schema.json`."""
+    return f"forms/{row.definition.get('form') or ''}.schema.json"
+
+
+def form_key(uow: UnitOfWork, forms: FormRegistry, row: ProcedureVersionRow) -> str:
+    """The key of the e-form a version's dossiers are filed, validated, shown and checked with.
+
+    The version's own e-form when it kept one (published from the workshop), else the file in forms/ (a
+    version published from a processes/ folder keeps none): the plain form name. Looked up once per version
+    and registry; versions never change once published, so the content hash is the cache key.
+    """
+    found = forms.version_key(row.content_hash)
+    if found is not None:
+        return found
+    name = str(row.definition.get("form") or "")
+    text = uow.session.exec(
+        select(ProcedureVersionFileRow.content).where(
+            ProcedureVersionFileRow.version_id == row.id, ProcedureVersionFileRow.path == form_file(row)
+        )
+    ).first()
+    key = name if text is None else forms.learn(name, text)
+    forms.remember_version(row.content_hash, key)
+    return key
+
+
+def current_form(uow: UnitOfWork, forms: FormRegistry, code: str) -> str:
+    """The e-form key new filings of a procedure use: its current version's (`form_key`)."""
+    return form_key(uow, forms, current_version(uow, code))
 
 
 def term_of(uow: UnitOfWork, dossier: DossierRow, definition: ProcedureDefinition) -> ProcedureDefinition:

@@ -15,6 +15,7 @@ from lxml import etree  # type: ignore[import-untyped]
 from engine.calendar import DeadlineUnit
 from engine.catalog import Published, is_published, publish_folders
 from engine.clock import FixedClock
+from engine.document.kinds import GENERIC_RESULT, result_template
 from engine.dossier.status import Status
 from engine.errors import DomainError
 from engine.forms import FormRegistry, check_schema
@@ -296,13 +297,12 @@ def check_folder(
             )
         )
     report.add(*_check_tasks(info, definition, forms, _lane_ids(folder.bpmn_xml)))
-    result_template = forms.root / "documents" / "results" / f"{definition.slug}.html"
-    if not result_template.is_file():
+    if result_template(forms.root / "documents", definition.slug) is None:
         template = f"forms/documents/results/{definition.slug}.html"
         report.add(
             Problem(
-                f"không có mẫu văn bản kết quả {template}",
-                f"there is no result document template {template}",
+                f"không có mẫu văn bản kết quả {template} (cũng không có mẫu chung {GENERIC_RESULT})",
+                f"there is no result document template {template} (nor the generic {GENERIC_RESULT})",
                 file=template,
             )
         )

@@ -11,6 +11,10 @@ Besides standard JSON Schema, a property schema may carry these extensions:
   properties that digits 4–6 (century/sex, year of birth) must agree with (DOMAIN §8); `"legacy": true`
   also accepts a 9-digit CMND (a number copied from a paper issued before 2025; its pattern must allow it).
 
+A procedure version published from the administrators' workshop keeps its own e-form (DOMAIN: versions are
+immutable): `FormRegistry.learn` takes that text and returns a key `<name>@<sha256[:16]>` that every method
+accepts in place of a plain name; plain names read the file in `forms/`.
+
 A form's `x-registry` fields sit in one object — the person who files — which also maps `identity_number`:
 that is the person looked up to pre-fill the form and to verify a filing (engine/residents/prefill.py).
 """
@@ -18,6 +22,7 @@ that is the person looked up to pre-fill the form and to verify a filing (engine
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -81,6 +86,7 @@ class FormRegistry:
         self._schemas: dict[str, dict[str, Any]] = {}
         self._validators: dict[str, Draft202012Validator] = {}
         self._groups: dict[str, RegistryGroup | None] = {}
+        self._versions: dict[str, str] = {}
 
     @property
     def root(self) -> Path:
@@ -93,6 +99,28 @@ class FormRegistry:
             return []
         found = (p.relative_to(self._root).as_posix() for p in self._root.rglob(f"*{SUFFIX}"))
         return sorted(name[: -len(SUFFIX)] for name in found)
+
+    def learn(self, name: str, text: str) -> str:
+        """Keep a form given as text (a version's own e-form); return the key it is known by from now on.
+
+        The key is `<name>@<first 16 hex digits of the text's sha256>`, so the same text is learnt once and
+        two versions with different texts under one name never share validators.
+        """
+        key = f"{name}@{hashlib.sha256(text.encode()).hexdigest()[:16]}"
+        if key not in self._schemas:
+            loaded = json.loads(text)
+            if not isinstance(loaded, dict):
+                raise ValueError(f"{name}: a form schema must be a JSON object")
+            self._schemas[key] = loaded
+        return key
+
+    def version_key(self, content_hash: str) -> str | None:
+        """The form key a procedure version (by content hash) was found to use, if looked up before."""
+        return self._versions.get(content_hash)
+
+    def remember_version(self, content_hash: str, key: str) -> None:
+        """Note the form key of a procedure version (versions never change, so this never goes stale)."""
+        self._versions[content_hash] = key
 
     def schema(self, name: str) -> dict[str, Any]:
         """Return a copy of the named schema; raise NotFound when there is no such form."""

@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, Protocol
 
 
@@ -99,3 +100,18 @@ class DocumentSigner(Protocol):
     def verify(self, agency_code: str, sha256: str, signature: Signature) -> bool:
         """True when the signature is the agency's over that SHA-256."""
         ...
+
+
+GENERIC_RESULT = "results/_chung.html"
+"""The result of an approved dossier whose procedure has no template of its own (e.g. one made in the
+administrators' workshop, which authors no templates): the procedure, the applicant, the decision, the
+legal basis."""
+
+
+def result_template(documents: Path, slug: str) -> str | None:
+    """The template (under forms/documents/) an approved dossier's result is printed with: the procedure's own
+    `results/<slug>.html`, else the generic one; None when neither is there."""
+    for template in (f"results/{slug}.html", GENERIC_RESULT):
+        if (documents / template).is_file():
+            return template
+    return None

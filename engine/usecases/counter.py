@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from sqlmodel import col, select
 
 from engine.actor import Actor, Role
-from engine.catalog import current_version, definition_of
+from engine.catalog import current_version, definition_of, form_key
 from engine.document.kinds import DocumentKind
 from engine.dossier.checklist import (
     ACCEPT,
@@ -217,12 +217,15 @@ class CounterView:
     check: RegistryState
     version: int
     receipt_id: int | None  # Mẫu 01, once received
+    form_schema: dict[str, Any]  # the e-form of the dossier's own procedure version
 
 
 def counter_view(services: Services, uow: UnitOfWork, actor: Actor, code: str) -> CounterView:
     """What the officer needs to receive (or return) one dossier of their agency."""
     dossier = counter_dossier(uow, actor, code)
-    definition = definition_for(uow, dossier)
+    row = uow.session.get(ProcedureVersionRow, dossier.procedure_version_id)
+    assert row is not None
+    definition = definition_of(row)
     receipt = latest_of(uow, DocumentKind.RECEIPT, dossier_id=dossier.id)
     return CounterView(
         detail=dossier_detail(services, uow, actor, code),
@@ -231,6 +234,7 @@ def counter_view(services: Services, uow: UnitOfWork, actor: Actor, code: str) -
         check=registry_state(uow, dossier),
         version=dossier.version,
         receipt_id=receipt.id if receipt else None,
+        form_schema=services.forms.schema(form_key(uow, services.forms, row)),
     )
 
 

@@ -18,7 +18,14 @@ from sqlmodel import col, select
 from engine.actor import Actor, Role
 from engine.catalog import definition_of
 from engine.clock import to_local
-from engine.document.kinds import REGISTER_SERIES, DocumentKind, DocumentStatus, content_hash
+from engine.document.kinds import (
+    GENERIC_RESULT,
+    REGISTER_SERIES,
+    DocumentKind,
+    DocumentStatus,
+    content_hash,
+    result_template,
+)
 from engine.document.snapshot import (
     agency_view,
     applicant_view,
@@ -251,7 +258,8 @@ def _issue_supplement_request(ctx: DossierContext, current: Status, actor: Actor
 def _issue_result(ctx: DossierContext, actor: Actor, at: datetime) -> None:
     """The result at approval (status 9): the procedure's own result, or the reasoned refusal."""
     approved = ctx.dossier.outcome != "refused"
-    template = f"results/{ctx.definition.slug}.html" if approved else "results/refusal.html"
+    own = result_template(ctx.services.forms.root / "documents", ctx.definition.slug) or GENERIC_RESULT
+    template = own if approved else "results/refusal.html"
     _issue(
         ctx,
         DocumentKind.RESULT,

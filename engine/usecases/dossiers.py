@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from engine import limits, notify
 from engine.actor import Actor, Role
-from engine.catalog import current_version, definition_of, ensure_spec
+from engine.catalog import current_version, definition_of, ensure_spec, form_key
 from engine.clock import to_local, to_utc
 from engine.dossier.applicant import check_applicant
 from engine.dossier.code import filing_day, format_code
@@ -176,9 +176,10 @@ def _check_filing(
                 "The applicant's identification number must match the signed-in account.",
             )
     papers = _check_papers(uow, actor, cmd.papers, {p.key for p in definition.papers}, errors)
-    group = services.forms.registry_group(definition.form)
+    form_name = form_key(uow, services.forms, version)
+    group = services.forms.registry_group(form_name)
     try:
-        form = services.forms.validate(definition.form, cmd.form)
+        form = services.forms.validate(form_name, cmd.form)
     except InvalidInput as exc:
         errors.update({f"form.{k}": v for k, v in exc.fields.items()})
         form = {}

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from sqlmodel import col, func, select
 
 from engine.actor import Actor, Role
-from engine.catalog import current_version, definition_of
+from engine.catalog import current_form, current_version, definition_of
 from engine.dossier.applicant import FIELDS
 from engine.errors import Conflict, DomainError, FieldError, Forbidden, InvalidInput, NotFound
 from engine.procedure import ProcedureDefinition
@@ -171,9 +171,8 @@ def section_errors(
     services: Services, uow: UnitOfWork, draft: DraftRow, properties: list[str]
 ) -> dict[str, FieldError]:
     """What filing would say about the draft's answers to these top-level properties (nothing is written)."""
-    definition = definition_of(current_version(uow, draft.procedure_code))
     try:
-        services.forms.validate(definition.form, draft.form)
+        services.forms.validate(current_form(uow, services.forms, draft.procedure_code), draft.form)
     except InvalidInput as exc:
         wanted = tuple(properties)
         prefixes = tuple(f"{p}." for p in wanted) + tuple(f"{p}[" for p in wanted)
@@ -221,8 +220,7 @@ def registry_marks(draft: DraftRow) -> set[str]:
 
 def filing_of(services: Services, uow: UnitOfWork, draft: DraftRow) -> FileDossier:
     """The online filing a draft stands for: the applicant taken from the form's filer section."""
-    definition = definition_of(current_version(uow, draft.procedure_code))
-    group = services.forms.registry_group(definition.form)
+    group = services.forms.registry_group(current_form(uow, services.forms, draft.procedure_code))
     person = filer(group, draft.form) if group else {}
     applicant = {k: v for k, v in person.items() if k in FIELDS and v not in (None, "")}
     papers = [{"key": key, "count": 1, "uploads": list(ids)} for key, ids in draft.papers.items() if ids]
@@ -269,8 +267,7 @@ def file_draft(
 
 
 def _filer_path(services: Services, uow: UnitOfWork, draft: DraftRow) -> str:
-    definition = definition_of(current_version(uow, draft.procedure_code))
-    group = services.forms.registry_group(definition.form)
+    group = services.forms.registry_group(current_form(uow, services.forms, draft.procedure_code))
     return ".".join(("form", *group.path)) if group else "form"
 
 

@@ -9,7 +9,7 @@ from sqlmodel import col, select
 
 from engine.actor import Actor, Role
 from engine.calendar import DeadlineUnit, Due, WorkingCalendar
-from engine.catalog import current_version, current_versions, definition_of, term_of
+from engine.catalog import current_version, current_versions, definition_of, form_key, term_of
 from engine.clock import to_local
 from engine.dossier.code import access_key_matches
 from engine.dossier.status import OPEN, Status
@@ -371,5 +371,5 @@ def procedure_view(services: Services, uow: UnitOfWork, code: str) -> dict[str, 
     return {
         **definition.public(),
         "version": version.version,
-        "form_schema": services.forms.schema(definition.form),
+        "form_schema": services.forms.schema(form_key(uow, services.forms, version)),
     }

@@ -20,7 +20,7 @@ from sqlmodel import col, select
 
 from engine import limits
 from engine.actor import Actor, Role
-from engine.catalog import current_version, definition_of
+from engine.catalog import current_version, definition_of, form_key
 from engine.clock import to_local
 from engine.dossier.status import OPEN, Status
 from engine.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, Unavailable
@@ -115,8 +115,9 @@ def prefill_form(
 ) -> dict[str, Any]:
     """The procedure's e-form with the citizen's own record filled in (điền sẵn từ CSDL dân cư)."""
     with transaction() as uow:
-        definition = definition_of(current_version(uow, procedure))
-        group = services.forms.registry_group(definition.form)
+        version = current_version(uow, procedure)
+        definition = definition_of(version)
+        group = services.forms.registry_group(form_key(uow, services.forms, version))
         if group is None:
             raise Conflict(
                 f"Biểu mẫu của thủ tục «{definition.name}» không khai thác thông tin từ {SOURCE}.",
@@ -162,8 +163,9 @@ def prefill_at_counter(
     """
     number = identity_number.strip()
     with transaction() as uow:
-        definition = definition_of(current_version(uow, procedure))
-        group = services.forms.registry_group(definition.form)
+        version = current_version(uow, procedure)
+        definition = definition_of(version)
+        group = services.forms.registry_group(form_key(uow, services.forms, version))
         if not actor.has(Role.OFFICER) or not actor.agency:
             raise Forbidden(
                 "Chỉ cán bộ Bộ phận Một cửa mới tra cứu thông tin công dân đến nộp hồ sơ trực tiếp.",
@@ -242,7 +244,7 @@ def verify_dossier(
         version = uow.session.get(ProcedureVersionRow, dossier.procedure_version_id)
         assert version is not None
         definition = definition_of(version)
-        group = services.forms.registry_group(definition.form)
+        group = services.forms.registry_group(form_key(uow, services.forms, version))
         if method == "in_person":
             _record_in_person(uow, dossier, actor, services, note=note, task_id=task_id)
             return view(uow, dossier)

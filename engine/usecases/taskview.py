@@ -12,7 +12,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from engine.actor import Actor, Role
-from engine.catalog import definition_of
+from engine.catalog import definition_of, form_key
 from engine.clock import to_local
 from engine.dossier.status import OPEN, Status
 from engine.errors import DomainError
@@ -65,6 +65,7 @@ class TaskPage:
     papers: list[dict[str, Any]]
     opinions: list[Opinion]
     form: str | None  # forms/<form>.schema.json, e.g. "tasks/approval"
+    dossier_form: str  # the e-form of the dossier's own version (engine.catalog.form_key)
     can_work: bool
     claimed_by: str | None  # a colleague who holds the task
     mine: bool
@@ -88,6 +89,7 @@ def task_page(services: Services, uow: UnitOfWork, actor: Actor, task_id: str) -
         papers=papers_of(dossier, definition),
         opinions=opinions(services, uow, dossier),
         form=f"tasks/{task.form}" if task is not None and task.form else None,
+        dossier_form=form_key(uow, services.forms, version),
         can_work=can_work,
         claimed_by=task.assignee_name or holder if task and holder and holder != actor.subject else None,
         mine=holder == actor.subject,

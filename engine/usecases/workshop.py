@@ -4,7 +4,8 @@ A draft is the files of a procedure folder (procedure.yaml, process.bpmn, scenar
 forms/<form>.schema.json) kept in the database. Saving a draft runs every check of `motcua procedures check`
 (engine/checks.py, scenarios and the script sandbox included) on the draft written out to a temporary folder,
 and keeps the structured problems. Publishing a draft with no problem makes a new immutable version keyed by
-content hash (engine/catalog.py): new filings take it, running dossiers stay on theirs. A version can be
+content hash (engine/catalog.py), its files kept with it, the e-form too: new filings take it and its e-form
+(engine.catalog.form_key), running dossiers stay on theirs and their version's e-form. A version can be
 retired (no new filings on it) and exported as a folder `.zip` that passes `motcua procedures check` as is.
 
 Imports (a `.bpmn` from Camunda Modeler, bpmn.io or spiff-arena, or a whole folder as `.zip`) are bounded
@@ -368,6 +369,7 @@ BLANK_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
       <bpmn:extensionElements><spiffworkflow:properties>
         <spiffworkflow:property name="status" value="1" />
         <spiffworkflow:property name="step" value="reception" />
+        <spiffworkflow:property name="form" value="reception" />
       </spiffworkflow:properties></bpmn:extensionElements>
       <bpmn:incoming>Flow_1</bpmn:incoming><bpmn:outgoing>Flow_2</bpmn:outgoing>
     </bpmn:userTask>
@@ -375,6 +377,7 @@ BLANK_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
       <bpmn:extensionElements><spiffworkflow:properties>
         <spiffworkflow:property name="status" value="4" />
         <spiffworkflow:property name="step" value="approval" />
+        <spiffworkflow:property name="form" value="approval" />
       </spiffworkflow:properties></bpmn:extensionElements>
       <bpmn:incoming>Flow_2</bpmn:incoming><bpmn:outgoing>Flow_3</bpmn:outgoing>
     </bpmn:userTask>

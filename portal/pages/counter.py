@@ -291,7 +291,7 @@ def _dossier_page(
 ) -> HTMLResponse:
     with c.transaction() as uow:
         view = uc.counter_view(c.services, uow, actor, code)
-        schema = procedure_view(c.services, uow, view.detail["procedure"]["code"])["form_schema"]
+        schema = view.form_schema
         return_schema = c.services.forms.schema(RETURN_FORM)
     answers = eform.answers(eform.build(schema, view.detail["form"]))
     names = {p.key: p for p in view.papers}

@@ -81,7 +81,7 @@ class Filing:
             raise drafts_not_found()
         self.definition = definition_of(current_version(uow, code))
         self.procedure = procedure_view(c.services, uow, code)
-        self.schema: Mapping[str, Any] = c.services.forms.schema(self.definition.form)
+        self.schema: Mapping[str, Any] = self.procedure["form_schema"]
         self.marks = drafts.registry_marks(self.draft)
         self.base = base(code, self.draft.id)
 

@@ -215,7 +215,7 @@ def _task_context(
         sections = eform.build(schema, data or {}, errors, prefix=PREFIX, choices={"papers": papers})
     answers: list[dict[str, Any]] = []
     try:
-        form_schema = c.services.forms.schema(page.procedure.form)
+        form_schema = c.services.forms.schema(page.dossier_form)
         answers = eform.answers(eform.build(form_schema, dossier["form"], prefix="form"))
     except DomainError:
         answers = []

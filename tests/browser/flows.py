@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urljoin
 
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page
 
 from tests import pdf_tools
 from tests.browser.conftest import Portal, look
@@ -26,8 +26,23 @@ def pdf_of(page: Page, href: str) -> str:
     return pdf_tools.text(response.body())
 
 
-def file_residence_online(page: Page, base_url: str, photo: Path) -> str:
-    """The citizen's filing through every step of the e-form, with one paper uploaded (at `base_url`)."""
+def dry_run_move(page: Page, portal: Portal, code: str) -> Locator:
+    """The administrator's dry run of moving permanent residence's running dossiers from version 1 to 2: the
+    dossier's row among the candidates (its waiting step named)."""
+    page.goto(portal.at("/quan-tri/thu-tuc/1.004222/chuyen-phien-ban"))
+    page.select_option("#f-from_version", "1")
+    page.select_option("#f-to_version", "2")
+    page.click("#preview")
+    row = page.locator(f"#candidates tr[data-code='{code}']")
+    assert "Thẩm định hồ sơ" in row.inner_text()
+    return row
+
+
+def file_residence_online(
+    page: Page, base_url: str, photo: Path, extra: dict[int, dict[str, str]] | None = None
+) -> str:
+    """The citizen's filing through every step of the e-form, with one paper uploaded (at `base_url`);
+    `extra` answers more fields (by step), e.g. one an administrator added to the e-form."""
     page.goto(base_url + "/thu-tuc/1.004222")
     look(page, "journey-procedure")
     page.click("#file-online")
@@ -46,7 +61,7 @@ def file_residence_online(page: Page, base_url: str, photo: Path) -> str:
     for step in range(1, 7):
         page.wait_for_url(re.compile(rf".*/buoc/{step}$"))
         assert "001088012345" not in page.url  # no personal data in an address
-        for selector, value in answers.get(step, {}).items():
+        for selector, value in {**answers.get(step, {}), **(extra or {}).get(step, {})}.items():
             page.fill(selector, value)
         if step == 2:
             page.select_option("#f-form-new_address-province_code", "01")

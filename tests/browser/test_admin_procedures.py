@@ -1,5 +1,7 @@
-"""The procedure workshop in a real browser: a draft of permanent residence, a budget over the legal term
-shown on its field, fixed, published; a citizen files on the new version, an earlier dossier keeps its own."""
+"""The procedure workshop in a real browser: a draft of permanent residence, a field added to its e-form, a
+budget over the legal term shown on its field, fixed, published; a citizen files on the new version and its
+e-form (the new field asked), an earlier dossier keeps its own until the administrator moves it to version 2
+after the dry run."""
 
 from __future__ import annotations
 
@@ -11,12 +13,23 @@ from sqlmodel import select
 
 from engine.store.models import DossierRow, ProcedureVersionRow
 from tests.browser.conftest import Portal, SignIn, look
-from tests.browser.flows import file_residence_online
+from tests.browser.flows import dry_run_move, file_residence_online
 from tests.browser.test_work import received_dossier
 from tests.upload_builders import jpeg
 
 ADMIN = "quantri"
 RESIDENCE = "1.004222"
+OCCUPATION = {
+    "title": "Nghề nghiệp",
+    "type": "string",
+    "maxLength": 200,
+    "x-ui": {
+        "widget": "text",
+        "placeholder": "Ví dụ: Kỹ sư xây dựng",
+        "order": 3,
+        "group": "Nội dung đề nghị",
+    },
+}
 
 
 def budget_hours(page: Page, step: str) -> str:
@@ -26,7 +39,7 @@ def budget_hours(page: Page, step: str) -> str:
     return f"input[name='{name.replace('-step', '-hours')}']"
 
 
-def test_the_administrator_fixes_a_budget_then_publishes_and_a_citizen_files_on_the_new_version(
+def test_the_administrator_edits_the_eform_and_a_budget_publishes_files_then_moves_a_running_dossier(
     sign_in: SignIn, portal: Portal, tmp_path: Path
 ) -> None:
     before = received_dossier(portal)
@@ -47,7 +60,15 @@ def test_the_administrator_fixes_a_budget_then_publishes_and_a_citizen_files_on_
     page.fill("#f-form_schema", json.dumps(schema, ensure_ascii=False))
     page.locator("#eform-preview label", has_text=title).wait_for()
 
+    # A field added to the e-form: the version published from this draft keeps this e-form as its own.
     page.reload()
+    schema = json.loads(page.input_value("#f-form_schema"))
+    schema["properties"]["occupation"] = OCCUPATION
+    page.fill("#f-form_schema", json.dumps(schema, ensure_ascii=False, indent=2))
+    page.click("button:has-text('Lưu biểu mẫu và kiểm tra')")
+    assert "Đạt mọi kiểm tra" in page.inner_text("#kiem-tra")
+    page.locator("#eform-preview label", has_text="Nghề nghiệp").wait_for()
+
     page.fill(budget_hours(page, "appraisal"), "60")
     page.click("button:has-text('Lưu thông tin và kiểm tra')")
     problems = page.inner_text("[data-bpmn-problems]")
@@ -69,10 +90,23 @@ def test_the_administrator_fixes_a_budget_then_publishes_and_a_citizen_files_on_
 
     photo = tmp_path / "so-do.jpg"
     photo.write_bytes(jpeg())
-    after = file_residence_online(sign_in("nguyenvanan"), portal.url, photo)
+    citizen = sign_in("nguyenvanan")
+    after = file_residence_online(citizen, portal.url, photo, {3: {"#f-form-occupation": "Kỹ sư xây dựng"}})
 
     with portal.container.transaction() as uow:
         versions = {row.id: row.version for row in uow.session.exec(select(ProcedureVersionRow)).all()}
-        filed = {d.code: versions[d.procedure_version_id] for d in uow.session.exec(select(DossierRow)).all()}
-    assert filed[before] == 1
-    assert filed[after] == 2
+        rows = {d.code: d for d in uow.session.exec(select(DossierRow)).all()}
+    assert versions[rows[before].procedure_version_id] == 1
+    assert versions[rows[after].procedure_version_id] == 2
+    assert rows[after].form["occupation"] == "Kỹ sư xây dựng"
+    assert "occupation" not in rows[before].form
+
+    # The running dossier of version 1 is moved to version 2 from the migration page, after its dry run.
+    row = dry_run_move(page, portal, before)
+    page.fill("#f-note", "Áp dụng biểu mẫu và thời hạn các bước mới")
+    row.locator("button[name='mot']").click()
+    assert before in page.inner_text("#moved")
+    look(page, "admin-procedure-moved")
+    with portal.container.transaction() as uow:
+        moved = uow.session.exec(select(DossierRow).where(DossierRow.code == before)).one()
+    assert versions[moved.procedure_version_id] == 2

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.browser.conftest import Portal, SignIn, look
+from tests.browser.flows import dry_run_move
 from tests.browser.test_work import received_dossier
 from tests.versions import LONGER_AND_RENAMED, publish_edited
 
@@ -49,12 +50,7 @@ def test_a_dossier_is_previewed_then_moved_to_version_2(
     published = publish_edited(portal.container, tmp_path, LONGER_AND_RENAMED)
     assert published.version == 2
     page = sign_in(ADMIN)
-    page.goto(portal.at(f"/quan-tri/thu-tuc/{RESIDENCE}/chuyen-phien-ban"))
-    page.select_option("#f-from_version", "1")
-    page.select_option("#f-to_version", "2")
-    page.click("#preview")
-    row = page.locator(f"#candidates tr[data-code='{code}']")
-    assert "Thẩm định hồ sơ" in row.inner_text()
+    row = dry_run_move(page, portal, code)
     look(page, "admin-migrate-preview")
 
     row.locator("button[name='mot']").click()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
+from engine.document.kinds import GENERIC_RESULT, result_template
 from portal.cli import app
 from portal.settings import ROOT
 
@@ -213,10 +214,20 @@ def test_a_path_that_does_not_exist(tmp_path: Path) -> None:
     assert problems_of(result) == [f"không tìm thấy thư mục {missing}"]
 
 
-def test_a_procedure_without_a_result_template_is_refused(tmp_path: Path) -> None:
+def test_a_procedure_without_a_result_template_of_its_own_passes_with_the_generic_one(tmp_path: Path) -> None:
     folder = tmp_path / "processes" / "household-business"
     shutil.copytree(PROCESSES / SLUG, folder)
 
-    assert_refused(
-        check(folder), folder, "không có mẫu văn bản kết quả forms/documents/results/household-business.html"
-    )
+    result = check(folder)
+    assert result.exit_code == 0, result.output
+    assert f"✓ {folder} (6 kịch bản đạt)" in result.output
+
+
+def test_the_result_template_is_the_procedures_own_else_the_generic_one_else_none(tmp_path: Path) -> None:
+    documents = tmp_path / "documents"
+    assert result_template(documents, "ho-kinh-doanh") is None
+    (documents / "results").mkdir(parents=True)
+    (documents / GENERIC_RESULT).write_text("chung", encoding="utf-8")
+    assert result_template(documents, "ho-kinh-doanh") == GENERIC_RESULT
+    (documents / "results" / "ho-kinh-doanh.html").write_text("riêng", encoding="utf-8")
+    assert result_template(documents, "ho-kinh-doanh") == "results/ho-kinh-doanh.html"

@@ -25,8 +25,12 @@ from tests.builders import (
     ok,
     residence_form,
 )
+from tests.integration.test_versioned_eform import publish_occupation
 from tests.portal.conftest import Browse, csrf_of
 from tests.upload_builders import exe, pdf, png
+from tests.versions import restore_versions
+
+__all__ = ["restore_versions"]
 
 START = f"/thu-tuc/{RESIDENCE}/nop"
 NAME_RE = re.compile(r'name="(form\.[^"]+)"')
@@ -456,3 +460,57 @@ class TestSupplementPage:
         code = self.asked(api)
 
         assert browse(BINH).get(f"/ho-so/{code}/bo-sung").status_code == 404
+
+
+class TestAVersionsOwnEform:
+    """An admin adds a required «Nghề nghiệp» to the e-form in the workshop and publishes (version 2)."""
+
+    def occupation_step(self, client: TestClient) -> tuple[str, httpx.Response]:
+        """Go through the steps with the answers of version 1; the step that stops on the new field."""
+        answers = flatten(residence_form())
+        url = start(client)
+        for _ in range(12):
+            done = fill_step(client, url, answers)
+            if done.status_code != 303:
+                return url, done
+            url = done.headers["location"]
+        raise AssertionError("no step asked for the new field")
+
+    def test_the_filing_pages_ask_for_the_new_field_and_refuse_to_go_on_without_it(
+        self, browse: Browse, container: Container, restore_versions: None
+    ) -> None:
+        publish_occupation(container)
+        client = browse(AN)
+        url, refused = self.occupation_step(client)
+        assert refused.status_code == 422
+        assert 'name="form.occupation"' in refused.text
+        assert 'href="#f-form-occupation"' in refused.text
+        assert "Vui lòng nhập «Nghề nghiệp»." in refused.text
+        client.cookies.set("motcua_lang", "en")
+        english = fill_step(client, url, {"form.occupation": ""})
+        assert english.status_code == 422
+        assert "«Nghề nghiệp» is required." in english.text
+
+        answered = fill_step(client, url, {"form.occupation": "Kỹ sư xây dựng"})
+        assert answered.status_code == 303, answered.text
+
+    def test_the_check_page_refuses_to_file_without_the_new_field(
+        self, browse: Browse, container: Container, restore_versions: None
+    ) -> None:
+        client = browse(AN)
+        first = start(client)  # a draft begun on version 1, finished after version 2 is published
+        draft_base = first.rsplit("/buoc/", 1)[0]
+        answers = flatten(residence_form())
+        url = first
+        for _ in range(12):
+            url = fill_step(client, url, answers).headers["location"]
+            if url.endswith("/giay-to"):
+                break
+        publish_occupation(container)
+        check = client.get(f"{draft_base}/kiem-tra")
+
+        refused = client.post(f"{draft_base}/kiem-tra", data={"csrf": csrf_of(check)}, follow_redirects=False)
+
+        assert refused.status_code == 422
+        assert "#f-form-occupation" in refused.text
+        assert "Vui lòng nhập «Nghề nghiệp»." in refused.text

@@ -645,3 +645,37 @@ class TestCheckSchema:
 
     def test_not_an_object(self) -> None:
         assert check_schema([]) == ["the schema must be a JSON object"]
+
+
+class TestFormsGivenAsText:
+    """A version's own e-form (kept by the workshop) is learnt from its text under a key of its content."""
+
+    def own_text(self, title: str) -> str:
+        schema = json.loads((FORMS / "permanent-residence.schema.json").read_text(encoding="utf-8"))
+        schema["properties"]["occupation"] = {"title": title, "type": "string", "minLength": 1}
+        schema["required"] = [*schema["required"], "occupation"]
+        return json.dumps(schema, ensure_ascii=False)
+
+    def test_a_learnt_form_validates_under_its_key_and_the_file_in_forms_is_untouched(self) -> None:
+        forms = FormRegistry(FORMS, clock=FixedClock(datetime(2026, 11, 21, 9, 0)))
+        key = forms.learn("permanent-residence", self.own_text("Nghề nghiệp"))
+        assert key.startswith("permanent-residence@")
+        assert len(key.split("@")[1]) == 16
+        with pytest.raises(InvalidInput) as refused:
+            forms.validate(key, {})
+        assert refused.value.fields["occupation"].message == "Vui lòng nhập «Nghề nghiệp»."
+        assert "occupation" not in forms.schema("permanent-residence")["properties"]
+        assert forms.registry_group(key) == forms.registry_group("permanent-residence")
+
+    def test_the_same_text_is_one_key_another_text_another(self) -> None:
+        forms = FormRegistry(FORMS)
+        first = forms.learn("permanent-residence", self.own_text("Nghề nghiệp"))
+        assert forms.learn("permanent-residence", self.own_text("Nghề nghiệp")) == first
+        assert forms.learn("permanent-residence", self.own_text("Công việc")) != first
+
+    def test_a_key_never_learnt_is_not_found_and_a_text_that_is_no_object_is_refused(self) -> None:
+        forms = FormRegistry(FORMS)
+        with pytest.raises(NotFound):
+            forms.schema("permanent-residence@0123456789abcdef")
+        with pytest.raises(ValueError, match="JSON object"):
+            forms.learn("permanent-residence", "[]")
