@@ -64,7 +64,7 @@ def worker(
     from portal.logs import configure as configure_logging
     from portal.settings import get_settings
     from portal.wiring import build
-    from portal.worker import FIRST_OF_SEVERAL, STEPS, Worker
+    from portal.worker import FIRST_OF_SEVERAL, STEPS, Worker, tune_gc
 
     configure_logging()
     settings = get_settings()
@@ -77,6 +77,7 @@ def worker(
         raise typer.Exit(1) from exc
     steps = STEPS if processes == 1 or once else FIRST_OF_SEVERAL
     loop = Worker(build(settings), interval or settings.worker_interval, steps)
+    tune_gc()
 
     def _stop(signum: int, _frame: FrameType | None) -> None:
         logging.getLogger("motcua.worker").info("signal %s: stopping after this cycle", signum)
