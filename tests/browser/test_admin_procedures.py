@@ -6,9 +6,10 @@ after the dry run."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 from sqlmodel import select
 
 from engine.store.models import DossierRow, ProcedureVersionRow
@@ -51,8 +52,9 @@ def test_the_administrator_edits_the_eform_and_a_budget_publishes_files_then_mov
 
     page.click(f"#procedures >> text={RESIDENCE}")
     page.click("tr[data-version='1'] >> button:has-text('Tạo bản nháp')")
+    page.wait_for_url(re.compile(r"/quan-tri/thu-tuc/nhap/\d+"))  # the draft page, not the one before it
     assert "Đạt mọi kiểm tra" in page.inner_text("#kiem-tra")
-    assert page.locator("textarea[name='bpmn_xml'][data-bpmn-modeler]").count() == 1
+    expect(page.locator("textarea[name='bpmn_xml'][data-bpmn-modeler]")).to_have_count(1)
 
     # The e-form preview follows the schema as it is typed (htmx), drawn by the filing's own renderer.
     title = "Họ và tên người khai (xem thử)"
