@@ -514,11 +514,9 @@ def tracking_qr(public_url: str, dossier_code: str, access_key: str) -> Markup:
 def filed(request: Request, code: str, dossier_code: str, c: ContainerDep, actor: Citizen) -> HTMLResponse:
     """Đã nộp hồ sơ: the dossier code, what happens next, the tracking QR."""
     with c.transaction() as uow:
-        detail = dossier_detail(c.services, uow, actor, dossier_code)
-        procedure = procedure_view(c.services, uow, detail["procedure"]["code"])
+        detail = dossier_detail(c.services, uow, actor, dossier_code)  # its own version's term
     context = {
         "detail": detail,
-        "procedure": procedure,
         "qr": tracking_qr(c.settings.public_url, detail["code"], detail["access_key"]),
         "track_url": track_path(detail["code"], detail["access_key"]),
     }
