@@ -40,7 +40,7 @@ CSRF_FIELD = "csrf"
 MAX_FORM_FIELDS = 2000
 # The workshop's textareas hold a whole file (portal/pages/admin_procedures.py, capped there by the use case):
 # these fields may be longer than any other text of a page.
-SOURCE_FIELDS = frozenset({"bpmn_xml", "form_schema"})
+SOURCE_FIELDS = frozenset({"bpmn_xml", "form_schema", "scenario_json"})
 MAX_FORM_FILES = 20
 
 # Autoescape everything: data shown on pages comes from citizens and uploaded procedures.
