@@ -10,6 +10,7 @@ editors of a draft. Draft edits are not audited (publishing is).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass, field
@@ -72,6 +73,15 @@ def _name_of(content: str, fallback: str) -> str:
     return name[:300] if isinstance(name, str) and name.strip() else fallback
 
 
+def _without_prefix(problem: Problem) -> Problem:
+    """The problem without «kịch bản <file> «<name>»: » (the list shows the file and name already)."""
+    return dataclasses.replace(
+        problem,
+        message=re.sub(r"^kịch bản \S+ «.*?»: ", "", problem.message, count=1),
+        message_en=re.sub(r"^scenario \S+ '.*?': ", "", problem.message_en, count=1),
+    )
+
+
 def scenario_lines(draft: ProcedureDraftRow, files: dict[str, str]) -> list[ScenarioLine]:
     """The draft's scenarios, by file name, each with its name and what the stored check said of it."""
     problems = stored_problems(draft)
@@ -79,7 +89,7 @@ def scenario_lines(draft: ProcedureDraftRow, files: dict[str, str]) -> list[Scen
     for path, content in sorted(files.items()):
         if not path.startswith(PREFIX):
             continue
-        own = [p for p in problems if p.file == path]
+        own = [_without_prefix(p) for p in problems if p.file == path]
         if own:
             state = "failed"
         elif draft.scenarios_run and draft.checked_at is not None:

@@ -343,6 +343,10 @@ def draft_page(  # noqa: PLR0913 — the page's parts, each may come from a refu
     return render(request, "admin/procedures/draft.html", context, status_code=status_code)
 
 
+def _short(text: str, width: int = 40) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
 @dataclass
 class ScenarioForm:
     """The scenario editor as typed: the file it edits ('' for none), its (new) file name and its JSON."""
@@ -371,7 +375,7 @@ def _scenario_context(
         "scenarios": lines,
         "scenario": editing,
         "scenario_open": bool(editing.original or editing.name or editing.text),
-        "scenario_sources": [(s.file, f"{s.file} — {s.name}") for s in lines]
+        "scenario_sources": [(s.file, f"{s.file} — {_short(s.name)}") for s in lines]
         + [("", _("Khung trống (tối thiểu)"))],
     }
 

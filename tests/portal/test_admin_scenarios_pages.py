@@ -66,7 +66,7 @@ class TestList:
         first = row(page.text, FIRST)
         assert 'data-state="passed"' in first
         assert "Nộp trực tuyến, tiếp nhận" in first
-        assert f'href="?kich-ban={FIRST}#kich-ban-sua"' in first
+        assert f'href="/quan-tri/thu-tuc/nhap/{draft_id}?kich-ban={FIRST}#kich-ban-sua"' in first
         assert 'name="scenario_json"' not in page.text  # the editor opens on demand
         english = client.get(f"/quan-tri/thu-tuc/nhap/{draft_id}?lang=en").text
         assert "Test scenarios" in english
@@ -91,7 +91,9 @@ class TestList:
         assert 'data-state="failed"' in first
         assert "Nghề nghiệp" in first
         # The summary's line for the scenario links to its editor.
-        assert f'<a href="?kich-ban={FIRST}#kich-ban"><code>scenarios/{FIRST}</code></a>' in page.text
+        edit = f"/quan-tri/thu-tuc/nhap/{draft_id}?kich-ban={FIRST}#kich-ban-sua"
+        link = f'<a href="{edit}"><code>scenarios/{FIRST}</code></a>'
+        assert link in page.text
 
 
 class TestEdit:
