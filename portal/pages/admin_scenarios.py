@@ -9,17 +9,21 @@ post re-renders the draft page with the error next to its field and in the summa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from engine.actor import Actor
 from engine.errors import Conflict, InvalidInput
+from engine.store.db import UnitOfWork
 from engine.upload import UploadTooLarge
 from engine.usecases import workshop_scenarios as scenarios
 from portal.api.deps import ContainerDep
 from portal.pages.admin_procedures import BASE, TEXT_CAP, Admin, ScenarioForm, draft_page, run_check
 from portal.web import CsrfForm, FormErrors
+from portal.wiring import Container
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,6 +42,27 @@ def _done(draft_id: int, done: str, file: str | None = None) -> RedirectResponse
     return RedirectResponse(f"{BASE}/nhap/{draft_id}?{shown}xong={done}#kich-ban", status_code=303)
 
 
+def _edit(  # noqa: PLR0913 — the request's parts, what was typed, the edit and the notice after it
+    request: Request,
+    c: Container,
+    actor: Actor,
+    draft_id: int,
+    typed: ScenarioForm,
+    edit: Callable[[UnitOfWork], str],
+    done: str,
+) -> Response:
+    """Run one edit in its transaction, then the check; a refusal re-renders the page with what was typed."""
+    try:
+        with c.transaction() as uow:
+            file = edit(uow)
+    except (InvalidInput, Conflict) as exc:
+        return draft_page(
+            request, c, actor, draft_id, errors=FormErrors.of(exc), scenario=typed, status_code=_status(exc)
+        )
+    run_check(c, actor, draft_id)
+    return _done(draft_id, done, file)
+
+
 @router.post(BASE + "/nhap/{draft_id}/kich-ban", response_class=HTMLResponse, response_model=None)
 def scenario_save(
     request: Request, c: ContainerDep, actor: Admin, draft_id: int, posted: CsrfForm
@@ -48,17 +73,18 @@ def scenario_save(
         name=_field(posted, "scenario_name"),
         text=_field(posted, "scenario_json", TEXT_CAP),
     )
-    try:
-        with c.transaction() as uow:
-            file = scenarios.save_scenario(
-                uow, actor, draft_id, typed.original, typed.name, typed.text, c.services.clock.now()
-            )
-    except (InvalidInput, Conflict) as exc:
-        return draft_page(
-            request, c, actor, draft_id, errors=FormErrors.of(exc), scenario=typed, status_code=_status(exc)
-        )
-    run_check(c, actor, draft_id)
-    return _done(draft_id, "kich-ban", file)
+    now = c.services.clock.now()
+    return _edit(
+        request,
+        c,
+        actor,
+        draft_id,
+        typed,
+        lambda uow: scenarios.save_scenario(
+            uow, actor, draft_id, typed.original, typed.name, typed.text, now
+        ),
+        "kich-ban",
+    )
 
 
 @router.post(BASE + "/nhap/{draft_id}/kich-ban/them", response_class=HTMLResponse, response_model=None)
@@ -69,17 +95,16 @@ def scenario_add(
     typed = ScenarioForm(
         source=_field(posted, "scenario_source"), new_name=_field(posted, "scenario_new_name")
     )
-    try:
-        with c.transaction() as uow:
-            file = scenarios.add_scenario(
-                uow, actor, draft_id, typed.source, typed.new_name, c.services.clock.now()
-            )
-    except (InvalidInput, Conflict) as exc:
-        return draft_page(
-            request, c, actor, draft_id, errors=FormErrors.of(exc), scenario=typed, status_code=_status(exc)
-        )
-    run_check(c, actor, draft_id)
-    return _done(draft_id, "kich-ban-them", file)
+    now = c.services.clock.now()
+    return _edit(
+        request,
+        c,
+        actor,
+        draft_id,
+        typed,
+        lambda uow: scenarios.add_scenario(uow, actor, draft_id, typed.source, typed.new_name, now),
+        "kich-ban-them",
+    )
 
 
 @router.post(BASE + "/nhap/{draft_id}/kich-ban/xoa", response_class=HTMLResponse, response_model=None)
