@@ -71,3 +71,30 @@ def test_a_required_field_breaks_the_scenarios_and_the_administrator_fixes_them_
 
     assert "Đạt mọi kiểm tra" in page.inner_text("#kiem-tra")
     assert page.locator("#scenarios tr[data-state='passed']").count() == 6
+
+
+def test_without_javascript_a_blank_procedure_runs_its_four_scenarios_once_named_and_one_is_copied(
+    sign_in: SignIn, portal: Portal
+) -> None:
+    page = sign_in(ADMIN, javascript=False)
+    page.goto(portal.at("/quan-tri/thu-tuc"))
+    page.click("button:has-text('Tạo bản nháp từ mẫu trống')")
+    page.wait_for_url(re.compile(r"/quan-tri/thu-tuc/nhap/\d+"))
+    assert page.locator("#scenarios tr[data-state='not_run']").count() == 4
+    assert "sửa các lỗi ở trên trước" in page.inner_text("#scenarios")
+
+    page.fill("#f-code", "2.000997")
+    page.fill("#f-name", "Xác nhận thông tin (thử nghiệm)")
+    page.fill("#f-name_en", "Information confirmation (trial)")
+    page.click("button:has-text('Lưu thông tin và kiểm tra')")
+    page.wait_for_url(re.compile(r"xong=luu"))
+    assert "Đạt mọi kiểm tra" in page.inner_text("#kiem-tra")
+    assert page.locator("#scenarios tr[data-state='passed']").count() == 4
+
+    page.select_option("#f-scenario_source", "03-tu-choi-tiep-nhan.json")
+    page.fill("#f-scenario_new_name", "05-tu-choi-lan-hai")
+    page.click("button:has-text('Thêm kịch bản')")
+    page.wait_for_url(re.compile(r"xong=kich-ban-them"))
+    copied = "#scenarios tr[data-scenario='05-tu-choi-lan-hai.json']"
+    assert page.get_attribute(copied, "data-state") == "passed"
+    assert "(bản sao)" in page.input_value("#f-scenario_json")
