@@ -3,7 +3,9 @@ their last check result, edited, copied and deleted; every refusal names its fie
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,7 +17,7 @@ from engine.usecases import workshop as uc
 from engine.usecases import workshop_scenarios as sc
 from portal.wiring import Container
 from tests.integration.test_versioned_eform import FORM_PATH, with_required_occupation
-from tests.integration.test_workshop import ADMIN, OFFICER, check, new_draft, now
+from tests.integration.test_workshop import ADMIN, OFFICER, check, new_draft, now, residence_version, zip_of
 from tests.versions import restoring_versions
 
 FIRST = "01-online-accepted-early.json"
@@ -184,6 +186,19 @@ class TestSave:
         assert "thiếu «applicant»" in said
         assert "«action» phải là một trong file, receive" in said
         assert "bước đầu tiên phải là «file»" in said
+
+
+def test_an_imported_zip_with_an_empty_scenario_is_checked_not_crashed(workshop: Container) -> None:
+    with workshop.transaction() as uow:
+        _name, data = uc.export_zip(uow, ADMIN, residence_version(workshop).id or 0)
+    files = {n: z.read(n).decode() for z in [zipfile.ZipFile(io.BytesIO(data))] for n in z.namelist()}
+    files["permanent-residence/scenarios/99-empty.json"] = "{}"
+    with workshop.transaction() as uow:
+        draft_id = uc.import_zip(uow, ADMIN, zip_of(files), now(workshop)).id or 0
+    problems = check(workshop, draft_id).problems
+    assert [p.file for p in problems] == ["scenarios/99-empty.json"] * len(problems)
+    assert "thiếu «start»" in problems[0].message
+    assert lines(workshop, draft_id)["99-empty.json"].state == "failed"
 
 
 class TestAdd:
