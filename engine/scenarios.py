@@ -1,6 +1,9 @@
 """Scenario files (`processes/<slug>/scenarios/*.json`): a dossier driven step by step with expectations.
 
-The same runner serves `motcua procedures check` and the parametrised test suite.
+The same runner serves `motcua procedures check` and the parametrised test suite. A file that names no
+`procedure` runs on its folder's own code (the blank template's scenarios do, so they run whatever code the
+administrator writes). A file the runner cannot follow (not JSON, no `start`, an unknown action, a step
+without its task) is reported as a problem, never raised: administrators type these files in the workshop.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from engine.actor import Actor, Role
 from engine.catalog import publish_folders
 from engine.clock import FixedClock, to_local, to_utc
 from engine.errors import DomainError
+from engine.procedure import ProcedureFileError, read_folder
 from engine.services import Services
 from engine.store.db import make_engine, unit_of_work
 from engine.store.models import AgencyRow, DossierRow, WorkTaskRow
@@ -72,6 +76,75 @@ def _prepare_db(engine: Engine, services: Services, procedure_dir: Path, agency:
 
 
 Step = dict[str, Any]
+ACTIONS = ("file", "receive", "supplement", "extension", "withdraw", "complete")
+ACTORS = ("citizen", "officer", "specialist", "leader")
+
+
+class ScenarioFault(Exception):
+    """A scenario the runner cannot follow (reported as the scenario's problem)."""
+
+
+def _moment(text: Any) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _step_problems(number: int, step: Any) -> list[str]:
+    where = f"bước {number} (step {number})"
+    if not isinstance(step, dict):
+        return [f"{where}: phải là một đối tượng JSON (must be a JSON object)"]
+    problems = []
+    if step.get("action") not in ACTIONS:
+        problems.append(
+            f"{where}: «action» phải là một trong {', '.join(ACTIONS)} "
+            f"(action must be one of them, got {step.get('action')!r})"
+        )
+    if step.get("action") == "complete" and not isinstance(step.get("step"), str):
+        problems.append(f"{where}: «complete» cần «step» (mã bước) (complete needs the step)")
+    if step.get("as", "citizen") not in ACTORS:
+        problems.append(f"{where}: «as» phải là một trong {', '.join(ACTORS)} (as must be one of them)")
+    if "at" in step and _moment(step["at"]) is None:
+        problems.append(f"{where}: «at» không phải thời điểm ISO (at is not an ISO moment)")
+    problems += [
+        f"{where}: «{key}» phải là một đối tượng JSON ({key} must be a JSON object)"
+        for key in ("data", "expect")
+        if key in step and not isinstance(step[key], dict)
+    ]
+    return problems
+
+
+def shape_problems(spec: Any) -> list[str]:
+    """What makes a scenario file impossible to run (Vietnamese, English in brackets); [] when it can run."""
+    if not isinstance(spec, dict):
+        return ["kịch bản phải là một đối tượng JSON (a scenario must be a JSON object)"]
+    problems = []
+    if _moment(spec.get("start")) is None:
+        problems.append(
+            "thiếu «start» hoặc không phải thời điểm ISO, ví dụ 2026-03-02T09:00 "
+            "(start is missing or not an ISO moment)"
+        )
+    if "applicant" not in spec:
+        problems.append("thiếu «applicant» (người nộp) (applicant is missing)")
+    problems += [
+        f"«{key}» phải là một đối tượng JSON ({key} must be a JSON object)"
+        for key in ("applicant", "form")
+        if key in spec and not isinstance(spec[key], dict)
+    ]
+    steps = spec.get("steps")
+    if not isinstance(steps, list) or not steps:
+        return [
+            *problems,
+            "«steps» phải là danh sách các bước, ít nhất một bước (steps must be a non-empty list)",
+        ]
+    for number, step in enumerate(steps, start=1):
+        problems += _step_problems(number, step)
+    if isinstance(steps[0], dict) and steps[0].get("action") != "file":
+        problems.append("bước đầu tiên phải là «file» (nộp hồ sơ) (the first step must file the dossier)")
+    return problems
 
 
 def _act(services: Services, engine: Engine, step: Step, state: dict[str, Any]) -> None:
@@ -112,10 +185,10 @@ def _act(services: Services, engine: Engine, step: Step, state: dict[str, Any]) 
                 )
             ).first()
             if task is None:
-                raise AssertionError(f"no ready task for step {step['step']!r}")
+                raise ScenarioFault(f"không có công việc sẵn sàng ở bước «{step['step']}» (no ready task)")
             tasks.complete(services, uow, actor, task.id, data)
         else:
-            raise AssertionError(f"unknown action {action!r}")
+            raise ScenarioFault(f"không biết hành động «{action}» (unknown action)")
 
 
 def _check(detail: dict[str, Any], expect: dict[str, Any]) -> list[str]:
@@ -142,18 +215,32 @@ def _check(detail: dict[str, Any], expect: dict[str, Any]) -> list[str]:
     return problems
 
 
+def _folder_code(folder: Path) -> str | None:
+    try:
+        return read_folder(folder).definition.code
+    except ProcedureFileError:
+        return None
+
+
 def run_scenario(
     path: Path, services_factory: Callable[[FixedClock], Services], engine: Engine | None = None
 ) -> ScenarioResult:
     """Run one scenario file on a fresh database (in-memory SQLite unless an engine is given)."""
-    spec = json.loads(path.read_text(encoding="utf-8"))
-    result = ScenarioResult(path, spec.get("name", path.stem))
+    try:
+        spec = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return ScenarioResult(path, path.stem, [f"JSON không hợp lệ (not valid JSON): {exc}"])
+    name = spec.get("name") if isinstance(spec, dict) else None
+    result = ScenarioResult(path, name if isinstance(name, str) and name else path.stem)
+    result.problems = shape_problems(spec)
+    if result.problems:
+        return result
     clock = FixedClock(datetime.fromisoformat(spec["start"]))
     services = services_factory(clock)
     engine = engine or make_engine("sqlite://", poolclass=StaticPool)
     state: dict[str, Any] = {
         "agency": spec.get("agency", "H29.12.3"),
-        "procedure": spec["procedure"],
+        "procedure": spec.get("procedure") or _folder_code(path.parent.parent),
         "applicant": spec["applicant"],
         "form": spec.get("form", {}),
     }
@@ -165,6 +252,9 @@ def run_scenario(
         expected_error = step.get("expect", {}).get("error")
         try:
             _act(services, engine, step, state)
+        except ScenarioFault as fault:
+            result.problems.append(f"{label}: {fault}")
+            return result
         except DomainError as exc:
             if exc.code != expected_error:
                 fields = "; ".join(f"{k}: {v.message}" for k, v in exc.fields.items())

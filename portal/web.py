@@ -40,8 +40,12 @@ CSRF_FIELD = "csrf"
 MAX_FORM_FIELDS = 2000
 # The workshop's textareas hold a whole file (portal/pages/admin_procedures.py, capped there by the use case):
 # these fields may be longer than any other text of a page.
-SOURCE_FIELDS = frozenset({"bpmn_xml", "form_schema"})
+SOURCE_FIELDS = frozenset({"bpmn_xml", "form_schema", "scenario_json"})
 MAX_FORM_FILES = 20
+# One multipart text part: a workshop file typed in a textarea may reach limits.SOURCE characters of UTF-8
+# (Starlette's default, 1 MB, would refuse it as a malformed form before the page could name the field);
+# the body guard still bounds the whole request, clean_text each field.
+MAX_FORM_PART = 4 * limits.SOURCE
 
 # Autoescape everything: data shown on pages comes from citizens and uploaded procedures.
 environment = Environment(
@@ -185,7 +189,9 @@ async def read_form(request: Request) -> FormData:
     if cached is not None:
         return cached
     try:
-        form: FormData = await request.form(max_files=MAX_FORM_FILES, max_fields=MAX_FORM_FIELDS)
+        form: FormData = await request.form(
+            max_files=MAX_FORM_FILES, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FORM_PART
+        )
     except StarletteHTTPException as exc:  # Starlette's 400: a malformed body, too many fields or files
         raise invalid(
             FormErrors(

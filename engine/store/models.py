@@ -99,6 +99,8 @@ class ProcedureDraftRow(SQLModel, table=True):
     problems: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     checked_hash: str | None = Field(default=None, max_length=64)
     checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Scenario files the last check ran: 0 when it stopped at an earlier problem, None before any check.
+    scenarios_run: int | None = None
     created_by: str = Field(max_length=255)
     created_by_name: str = Field(max_length=255)
     created_at: datetime = Field(sa_type=UTCDateTime)

@@ -73,6 +73,9 @@ PAPER_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 COPIES = ("original", "certified_copy", "copy", "original_or_copy")
 LEVELS = ("commune", "district", "province", "department", "ministry")
 MAX_ROWS = 30
+BLANK = Path(__file__).resolve().parents[1] / "blank"
+"""The blank template's data: process.bpmn (routes every decision its task forms offer) and scenarios/."""
+BLANK_BPMN = (BLANK / "process.bpmn").read_text(encoding="utf-8")
 
 ServicesFactory = Callable[[FixedClock, Path], Services]
 """Services for running scenarios on a given forms folder (the draft's e-form overlaid on the real ones)."""
@@ -213,7 +216,8 @@ def draft_files(uow: UnitOfWork, draft_id: int) -> dict[str, str]:
     return {r.path: r.content for r in rows}
 
 
-def _write_files(uow: UnitOfWork, draft_id: int, files: dict[str, str]) -> None:
+def write_files(uow: UnitOfWork, draft_id: int, files: dict[str, str]) -> None:
+    """Make the draft's files exactly `files` (rows added, changed and dropped)."""
     session = uow.session
     existing = {
         r.path: r
@@ -243,7 +247,8 @@ def get_draft(uow: UnitOfWork, actor: Actor, draft_id: int) -> ProcedureDraftRow
     return row
 
 
-def _open_draft(uow: UnitOfWork, actor: Actor, draft_id: int) -> ProcedureDraftRow:
+def open_draft(uow: UnitOfWork, actor: Actor, draft_id: int) -> ProcedureDraftRow:
+    """A draft that may still be edited; Conflict (DraftClosed) once published or discarded."""
     draft = get_draft(uow, actor, draft_id)
     if draft.state != "open":
         raise Conflict(
@@ -282,7 +287,7 @@ def _new_draft(
     uow.session.add(draft)
     uow.flush()
     assert draft.id is not None
-    _write_files(uow, draft.id, files)
+    write_files(uow, draft.id, files)
     return draft
 
 
@@ -322,7 +327,12 @@ def draft_blank(uow: UnitOfWork, actor: Actor, now: datetime) -> ProcedureDraftR
 
 
 def blank_template() -> dict[str, str]:
-    """The files of a new procedure (it fails the check until its code, names and scenarios are written)."""
+    """The files of a new procedure: it fails the check until its code and names are written.
+
+    Its BPMN routes every decision its task forms offer (reception: accept, supplement, refuse; approval:
+    approve, refuse — the result, or the reasoned refusal, is then returned) and its scenarios drive a
+    dossier down each route; they name no procedure code, so they run on whatever code the admin writes.
+    """
     definition = {
         "code": "",
         "name": "",
@@ -339,60 +349,18 @@ def blank_template() -> dict[str, str]:
         "online_level": "full",
         "result": {"kind": "", "description": ""},
         "papers": [],
-        "lanes": {"officer": "officer", "leader": "leader"},
-        "budgets": {"reception": 4, "approval": 16},
+        "lanes": {"citizen": "citizen", "officer": "officer", "leader": "leader"},
+        "budgets": {"reception": 4, "approval": 16, "return": 4},
+    }
+    scenarios = {
+        f"scenarios/{path.name}": path.read_text(encoding="utf-8")
+        for path in sorted((BLANK / "scenarios").glob("*.json"))
     }
     return {
         "procedure.yaml": yaml.safe_dump(definition, sort_keys=False, allow_unicode=True),
         "process.bpmn": BLANK_BPMN,
+        **scenarios,
     }
-
-
-BLANK_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-  xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC"
-  xmlns:di="http://www.omg.org/spec/DD/20100524/DI" xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
-  id="Definitions_new" targetNamespace="http://bpmn.io/schema/bpmn">
-  <bpmn:process id="new_procedure" isExecutable="true">
-    <bpmn:laneSet id="LaneSet_1">
-      <bpmn:lane id="Lane_Officer" name="officer">
-        <bpmn:flowNodeRef>StartEvent_1</bpmn:flowNodeRef>
-        <bpmn:flowNodeRef>Task_Reception</bpmn:flowNodeRef>
-      </bpmn:lane>
-      <bpmn:lane id="Lane_Leader" name="leader">
-        <bpmn:flowNodeRef>Task_Approval</bpmn:flowNodeRef>
-        <bpmn:flowNodeRef>EndEvent_Done</bpmn:flowNodeRef>
-      </bpmn:lane>
-    </bpmn:laneSet>
-    <bpmn:startEvent id="StartEvent_1"><bpmn:outgoing>Flow_1</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:userTask id="Task_Reception" name="Tiếp nhận hồ sơ">
-      <bpmn:extensionElements><spiffworkflow:properties>
-        <spiffworkflow:property name="status" value="1" />
-        <spiffworkflow:property name="step" value="reception" />
-        <spiffworkflow:property name="form" value="reception" />
-      </spiffworkflow:properties></bpmn:extensionElements>
-      <bpmn:incoming>Flow_1</bpmn:incoming><bpmn:outgoing>Flow_2</bpmn:outgoing>
-    </bpmn:userTask>
-    <bpmn:userTask id="Task_Approval" name="Phê duyệt">
-      <bpmn:extensionElements><spiffworkflow:properties>
-        <spiffworkflow:property name="status" value="4" />
-        <spiffworkflow:property name="step" value="approval" />
-        <spiffworkflow:property name="form" value="approval" />
-      </spiffworkflow:properties></bpmn:extensionElements>
-      <bpmn:incoming>Flow_2</bpmn:incoming><bpmn:outgoing>Flow_3</bpmn:outgoing>
-    </bpmn:userTask>
-    <bpmn:endEvent id="EndEvent_Done">
-      <bpmn:extensionElements><spiffworkflow:properties>
-        <spiffworkflow:property name="status" value="9" />
-      </spiffworkflow:properties></bpmn:extensionElements>
-      <bpmn:incoming>Flow_3</bpmn:incoming>
-    </bpmn:endEvent>
-    <bpmn:sequenceFlow id="Flow_1" sourceRef="StartEvent_1" targetRef="Task_Reception" />
-    <bpmn:sequenceFlow id="Flow_2" sourceRef="Task_Reception" targetRef="Task_Approval" />
-    <bpmn:sequenceFlow id="Flow_3" sourceRef="Task_Approval" targetRef="EndEvent_Done" />
-  </bpmn:process>
-</bpmn:definitions>
-"""
 
 
 # --- imports: bounded, no entities, paths inside the folder -----------------------------------------------
@@ -452,7 +420,7 @@ def import_bpmn(
     uow: UnitOfWork, actor: Actor, draft_id: int, data: bytes, now: datetime
 ) -> ProcedureDraftRow:
     """Replace a draft's process.bpmn with an uploaded one; procedure.yaml's process_id follows it."""
-    draft = _open_draft(uow, actor, draft_id)
+    draft = open_draft(uow, actor, draft_id)
     xml = safe_bpmn(data)
     files = draft_files(uow, draft_id)
     files["process.bpmn"] = xml
@@ -461,8 +429,8 @@ def import_bpmn(
     if raw and ids and raw.get("process_id") not in ids:
         raw["process_id"] = ids[0]
         files["procedure.yaml"] = yaml.safe_dump(raw, sort_keys=False, allow_unicode=True)
-    _write_files(uow, draft_id, files)
-    _touch(draft, actor, now)
+    write_files(uow, draft_id, files)
+    touch(draft, actor, now)
     uow.session.add(draft)
     return draft
 
@@ -563,7 +531,8 @@ def import_zip(uow: UnitOfWork, actor: Actor, data: bytes, now: datetime) -> Pro
 # --- editing ----------------------------------------------------------------------------------------------
 
 
-def _touch(draft: ProcedureDraftRow, actor: Actor, now: datetime) -> None:
+def touch(draft: ProcedureDraftRow, actor: Actor, now: datetime) -> None:
+    """Record who edited the draft last, and when."""
     draft.updated_by, draft.updated_at = actor.subject, now
 
 
@@ -571,7 +540,7 @@ def save_file(  # noqa: PLR0917 — who, which draft, which file, what, when
     uow: UnitOfWork, actor: Actor, draft_id: int, path: str, content: str, now: datetime
 ) -> ProcedureDraftRow:
     """Replace one file of a draft (BPMN XML is checked like an import: no entities, BPMN 2.0)."""
-    draft = _open_draft(uow, actor, draft_id)
+    draft = open_draft(uow, actor, draft_id)
     if not PATH_RE.fullmatch(path):
         raise _import_error("path", "Đường dẫn tệp không hợp lệ.", "The file path is not valid.")
     field_name = {"process.bpmn": "bpmn_xml", "procedure.yaml": "yaml"}.get(path, "form_schema")
@@ -590,17 +559,17 @@ def save_file(  # noqa: PLR0917 — who, which draft, which file, what, when
             raise _import_error(field_name, "Phải là một đối tượng JSON.", "Must be a JSON object.")
     files = draft_files(uow, draft_id)
     files[path] = content
-    _write_files(uow, draft_id, files)
-    _touch(draft, actor, now)
+    write_files(uow, draft_id, files)
+    touch(draft, actor, now)
     uow.session.add(draft)
     return draft
 
 
 def discard(uow: UnitOfWork, actor: Actor, draft_id: int, now: datetime) -> None:
     """Drop an open draft."""
-    draft = _open_draft(uow, actor, draft_id)
+    draft = open_draft(uow, actor, draft_id)
     draft.state = "discarded"
-    _touch(draft, actor, now)
+    touch(draft, actor, now)
     uow.session.add(draft)
 
 
@@ -817,7 +786,7 @@ def save_metadata(
     uow: UnitOfWork, actor: Actor, draft_id: int, data: MetadataInput, now: datetime
 ) -> ProcedureDraftRow:
     """Write the form's metadata into the draft's procedure.yaml (other keys kept); InvalidInput per field."""
-    draft = _open_draft(uow, actor, draft_id)
+    draft = open_draft(uow, actor, draft_id)
     values, problems = _check_metadata(data)
     if problems:
         raise InvalidInput(
@@ -830,9 +799,9 @@ def save_metadata(
         raw.pop("agencies", None)
     raw.update(values)
     files["procedure.yaml"] = yaml.safe_dump(raw, sort_keys=False, allow_unicode=True)
-    _write_files(uow, draft_id, files)
+    write_files(uow, draft_id, files)
     draft.code, draft.name = values["code"], values["name"]
-    _touch(draft, actor, now)
+    touch(draft, actor, now)
     uow.session.add(draft)
     return draft
 
@@ -922,6 +891,7 @@ def check_draft(uow: UnitOfWork, actor: Actor, draft_id: int, tools: Tools, now:
     draft.problems = [p.as_dict() for p in report.details]
     draft.checked_hash = content_hash(files, draft.slug, tools.forms.root) if not report.details else None
     draft.checked_at = now
+    draft.scenarios_run = report.scenarios
     uow.session.add(draft)
     return CheckOutcome(report.details, report.scenarios)
 
@@ -961,7 +931,7 @@ def publish_draft(
 
     Conflict (DraftHasProblems) while any problem stands; Conflict (AlreadyPublished) for known content.
     """
-    draft = _open_draft(uow, actor, draft_id)
+    draft = open_draft(uow, actor, draft_id)
     files = draft_files(uow, draft_id)
     digest = content_hash(files, draft.slug, tools.forms.root)
     if digest is None or draft.checked_hash != digest:
@@ -1006,7 +976,7 @@ def publish_draft(
         select(ProcedureVersionRow).where(ProcedureVersionRow.content_hash == digest)
     ).one()
     draft.state, draft.published_version_id = "published", row.id
-    _touch(draft, actor, now)
+    touch(draft, actor, now)
     uow.session.add(draft)
     _audit(uow, actor, "procedure_publish", f"Công bố {row.code} phiên bản {row.version}", row, now)
     return row

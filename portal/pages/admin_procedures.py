@@ -10,6 +10,7 @@ id, which the modeler overlays on the diagram.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,6 +25,7 @@ from engine.errors import Conflict, DomainError, FieldError, InvalidInput
 from engine.services import Services
 from engine.upload import UploadTooLarge
 from engine.usecases import workshop as uc
+from engine.usecases import workshop_scenarios as scenarios
 from integrations.bpmnlint import BpmnRefused, LinterUnavailable, lint_bpmn
 from portal import eform
 from portal.api.deps import ContainerDep
@@ -76,6 +78,9 @@ DONE_NOTICES = {
     ),
     "ngung": N_("Đã ngừng áp dụng phiên bản."),
     "huy": N_("Đã hủy bản nháp."),
+    "kich-ban": N_("Đã lưu kịch bản và kiểm tra lại."),
+    "kich-ban-them": N_("Đã thêm kịch bản và kiểm tra lại; sửa nó bên dưới."),
+    "kich-ban-xoa": N_("Đã xóa kịch bản và kiểm tra lại."),
 }
 
 
@@ -176,7 +181,7 @@ def draft_new(request: Request, c: ContainerDep, actor: Admin, posted: CsrfForm)
     """A draft from the blank template."""
     with c.transaction() as uow:
         draft = uc.draft_blank(uow, actor, c.services.clock.now())
-    _check(c, actor, draft.id)
+    run_check(c, actor, draft.id)
     return RedirectResponse(f"{BASE}/nhap/{draft.id}?xong=nhap", status_code=303)
 
 
@@ -199,7 +204,7 @@ async def draft_from_zip(request: Request, c: ContainerDep, actor: Admin, posted
             draft = uc.import_zip(uow, actor, data, c.services.clock.now())
     except InvalidInput as exc:
         return _list_with_error(request, c, actor, exc)
-    _check(c, actor, draft.id)
+    run_check(c, actor, draft.id)
     return RedirectResponse(f"{BASE}/nhap/{draft.id}?xong=nhap", status_code=303)
 
 
@@ -222,7 +227,7 @@ def draft_from_version(
     """A draft copying a published version's folder."""
     with c.transaction() as uow:
         draft = uc.draft_from_version(uow, actor, c.services.forms, version_id, c.services.clock.now())
-    _check(c, actor, draft.id)
+    run_check(c, actor, draft.id)
     return RedirectResponse(f"{BASE}/nhap/{draft.id}?xong=nhap", status_code=303)
 
 
@@ -258,7 +263,8 @@ def version_export(request: Request, c: ContainerDep, actor: Admin, version_id: 
 # --- a draft ------------------------------------------------------------------------------------------------
 
 
-def _check(c: Container, actor: Actor, draft_id: int | None) -> uc.CheckOutcome:
+def run_check(c: Container, actor: Actor, draft_id: int | None) -> uc.CheckOutcome:
+    """Run every check on the draft (after the edit's own transaction committed) and keep its problems."""
     assert draft_id is not None
     with c.transaction() as uow:
         return uc.check_draft(uow, actor, draft_id, tools_of(c), c.services.clock.now())
@@ -284,7 +290,7 @@ def _preview(schema_text: str) -> tuple[list[eform.Section] | None, str | None]:
         return None, str(exc)[:300]
 
 
-def _draft_page(  # noqa: PLR0913 — the page's parts, each may come from a refused post
+def draft_page(  # noqa: PLR0913 — the page's parts, each may come from a refused post
     request: Request,
     c: Container,
     actor: Actor,
@@ -293,8 +299,10 @@ def _draft_page(  # noqa: PLR0913 — the page's parts, each may come from a ref
     errors: FormErrors | None = None,
     meta: uc.MetadataInput | None = None,
     typed: dict[str, str] | None = None,
+    scenario: ScenarioForm | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
+    """The draft page; a refused post passes what was typed (`meta`, `typed`, `scenario`) and its errors."""
     with c.transaction() as uow:
         draft = uc.get_draft(uow, actor, draft_id)
         files = uc.draft_files(uow, draft_id)
@@ -329,9 +337,47 @@ def _draft_page(  # noqa: PLR0913 — the page's parts, each may come from a ref
         "errors": errors or FormErrors({}),
         "notice": _notice(request),
         "closed": draft.state != "open",
+        **_scenario_context(request, draft, files, scenario),
         **_labels(),
     }
     return render(request, "admin/procedures/draft.html", context, status_code=status_code)
+
+
+def _short(text: str, width: int = 40) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+@dataclass
+class ScenarioForm:
+    """The scenario editor as typed: the file it edits ('' for none), its (new) file name and its JSON."""
+
+    original: str = ""
+    name: str = ""
+    text: str = ""
+    source: str = ""
+    new_name: str = ""
+
+
+def _scenario_context(
+    request: Request, draft: uc.ProcedureDraftRow, files: dict[str, str], typed: ScenarioForm | None
+) -> dict[str, Any]:
+    """The scenarios with their last check result; the one being edited (`?kich-ban=<file>` or refused)."""
+    lines = scenarios.scenario_lines(draft, files)
+    editing = typed or ScenarioForm()
+    asked = request.query_params.get("kich-ban", "")
+    if typed is None and f"{scenarios.PREFIX}{asked}" in files:
+        editing = ScenarioForm(asked, asked, files[f"{scenarios.PREFIX}{asked}"])
+    if not editing.new_name:
+        editing.new_name = scenarios.next_file_name(files)
+    if not editing.source and lines:
+        editing.source = lines[0].file
+    return {
+        "scenarios": lines,
+        "scenario": editing,
+        "scenario_open": bool(editing.original or editing.name or editing.text),
+        "scenario_sources": [(s.file, f"{s.file} — {_short(s.name)}") for s in lines]
+        + [("", _("Khung trống (tối thiểu)"))],
+    }
 
 
 def _by_field(problems: list[Problem]) -> dict[str, list[Problem]]:
@@ -346,7 +392,7 @@ def _by_field(problems: list[Problem]) -> dict[str, list[Problem]]:
 @router.get(BASE + "/nhap/{draft_id}", response_class=HTMLResponse)
 def draft_view(request: Request, c: ContainerDep, actor: Admin, draft_id: int) -> HTMLResponse:
     """A draft: its problems, the metadata form, the e-form with preview, the BPMN."""
-    return _draft_page(request, c, actor, draft_id)
+    return draft_page(request, c, actor, draft_id)
 
 
 def _metadata_input(posted: FormData) -> uc.MetadataInput:
@@ -406,10 +452,10 @@ def draft_save_metadata(
             uc.save_metadata(uow, actor, draft_id, data, c.services.clock.now())
     except (InvalidInput, Conflict) as exc:
         status = 409 if isinstance(exc, Conflict) else 422
-        return _draft_page(
+        return draft_page(
             request, c, actor, draft_id, errors=FormErrors.of(exc), meta=data, status_code=status
         )
-    _check(c, actor, draft_id)
+    run_check(c, actor, draft_id)
     return RedirectResponse(f"{BASE}/nhap/{draft_id}?xong=luu#kiem-tra", status_code=303)
 
 
@@ -422,10 +468,10 @@ def _save_text(  # noqa: PLR0913
             uc.save_file(uow, actor, draft_id, path, content, c.services.clock.now())
     except (InvalidInput, Conflict) as exc:
         status = 413 if isinstance(exc, UploadTooLarge) else 409 if isinstance(exc, Conflict) else 422
-        return _draft_page(
+        return draft_page(
             request, c, actor, draft_id, errors=FormErrors.of(exc), typed={key: content}, status_code=status
         )
-    _check(c, actor, draft_id)
+    run_check(c, actor, draft_id)
     return RedirectResponse(f"{BASE}/nhap/{draft_id}?xong=luu#kiem-tra", status_code=303)
 
 
@@ -451,10 +497,10 @@ def draft_save_form(
             "The procedure declares no e-form (form) in procedure.yaml.",
             {"form_schema": FieldError("Khai báo «form» trước.", "Declare «form» first.")},
         )
-        return _draft_page(request, c, actor, draft_id, errors=FormErrors.of(exc), status_code=422)
+        return draft_page(request, c, actor, draft_id, errors=FormErrors.of(exc), status_code=422)
     if posted.get("action") == "preview":
         typed = {"form_schema": _text(posted, "form_schema", TEXT_CAP)}
-        return _draft_page(request, c, actor, draft_id, typed=typed)
+        return draft_page(request, c, actor, draft_id, typed=typed)
     return _save_text(request, c, actor, draft_id, f"forms/{form_name}.schema.json", "form_schema", posted)
 
 
@@ -486,8 +532,8 @@ async def draft_import_bpmn(
             uc.import_bpmn(uow, actor, draft_id, data, c.services.clock.now())
     except (InvalidInput, Conflict) as exc:
         status = 413 if isinstance(exc, UploadTooLarge) else 409 if isinstance(exc, Conflict) else 422
-        return _draft_page(request, c, actor, draft_id, errors=FormErrors.of(exc), status_code=status)
-    _check(c, actor, draft_id)
+        return draft_page(request, c, actor, draft_id, errors=FormErrors.of(exc), status_code=status)
+    run_check(c, actor, draft_id)
     return RedirectResponse(f"{BASE}/nhap/{draft_id}?xong=luu#kiem-tra", status_code=303)
 
 
@@ -496,7 +542,7 @@ def draft_recheck(
     request: Request, c: ContainerDep, actor: Admin, draft_id: int, posted: CsrfForm
 ) -> Response:
     """Run the checks again."""
-    _check(c, actor, draft_id)
+    run_check(c, actor, draft_id)
     return RedirectResponse(f"{BASE}/nhap/{draft_id}#kiem-tra", status_code=303)
 
 
@@ -510,8 +556,8 @@ def draft_publish(
             row = uc.publish_draft(uow, actor, draft_id, tools_of(c), c.services.clock.now())
     except Conflict as exc:
         if exc.code == "DraftHasProblems":
-            _check(c, actor, draft_id)  # keep the problems the refusal found
-        return _draft_page(request, c, actor, draft_id, errors=FormErrors.of(exc), status_code=409)
+            run_check(c, actor, draft_id)  # keep the problems the refusal found
+        return draft_page(request, c, actor, draft_id, errors=FormErrors.of(exc), status_code=409)
     return RedirectResponse(f"{BASE}/{row.code}?xong=cong-bo", status_code=303)
 
 
@@ -524,5 +570,5 @@ def draft_discard(
         with c.transaction() as uow:
             uc.discard(uow, actor, draft_id, c.services.clock.now())
     except Conflict as exc:
-        return _draft_page(request, c, actor, draft_id, errors=FormErrors.of(exc), status_code=409)
+        return draft_page(request, c, actor, draft_id, errors=FormErrors.of(exc), status_code=409)
     return RedirectResponse(f"{BASE}?xong=huy", status_code=303)

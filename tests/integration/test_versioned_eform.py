@@ -164,44 +164,9 @@ BLANK_NAME = "Xác nhận thông tin cư trú (thử nghiệm)"
 BASIS = "Luật Cư trú số 68/2020/QH14"
 
 
-def blank_scenario() -> dict[str, Any]:
-    """The blank procedure's one scenario: filed online, received, approved (status 9, the result issued)."""
-    filing = residence_filing()
-    return {
-        "name": "Nộp trực tuyến, tiếp nhận, phê duyệt",
-        "procedure": BLANK_CODE,
-        "agency": filing["agency"],
-        "start": "2026-03-02T09:00",
-        "applicant": filing["applicant"],
-        "form": filing["form"],
-        "steps": [
-            {
-                "action": "file",
-                "as": "citizen",
-                "channel": "online",
-                "expect": {"status": 1, "step": "reception"},
-            },
-            {
-                "at": "2026-03-02T09:30",
-                "action": "receive",
-                "as": "officer",
-                "data": {"decision": "accept", "note": "Hồ sơ đầy đủ"},
-                "expect": {"status": 4, "step": "approval"},
-            },
-            {
-                "at": "2026-03-02T14:00",
-                "action": "complete",
-                "step": "approval",
-                "as": "leader",
-                "data": {"decision": "approve"},
-                "expect": {"status": 9, "outcome": "approved"},
-            },
-        ],
-    }
-
-
 def publish_blank(c: Container) -> None:
-    """A procedure made from the blank template: code, names, legal basis, a scenario written; published."""
+    """A procedure made from the blank template: code, names, legal basis written (its scenarios are the
+    template's own); checked and published."""
     with c.transaction() as uow:
         draft_id = uc.draft_blank(uow, ADMIN, now(c)).id or 0
     with c.transaction() as uow:
@@ -209,8 +174,6 @@ def publish_blank(c: Container) -> None:
         meta.code, meta.name, meta.name_en = BLANK_CODE, BLANK_NAME, "Residence confirmation (trial)"
         meta.field, meta.legal_basis, meta.deadline_amount = "Cư trú", BASIS, "3"
         uc.save_metadata(uow, ADMIN, draft_id, meta, now(c))
-        scenario = json.dumps(blank_scenario(), ensure_ascii=False, indent=2)
-        uc.save_file(uow, ADMIN, draft_id, "scenarios/01-duoc-duyet.json", scenario, now(c))
     with c.transaction() as uow:
         outcome = uc.check_draft(uow, ADMIN, draft_id, tools_of(c), now(c))
         assert outcome.problems == [], [p.message for p in outcome.problems]
