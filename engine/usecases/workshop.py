@@ -39,7 +39,7 @@ from engine.actor import Actor, Role
 from engine.calendar import DeadlineUnit
 from engine.catalog import PublishFiles, publish_version
 from engine.checks import FolderReport, Problem, check_folder
-from engine.clock import FixedClock
+from engine.clock import FixedClock, to_local
 from engine.dossier.status import OPEN
 from engine.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from engine.forms import FormRegistry
@@ -238,18 +238,18 @@ def write_files(uow: UnitOfWork, draft_id: int, files: dict[str, str]) -> None:
     uow.flush()
 
 
-def get_draft(uow: UnitOfWork, actor: Actor, draft_id: int) -> ProcedureDraftRow:
-    """One draft, or NotFound."""
+def get_draft(uow: UnitOfWork, actor: Actor, draft_id: int, *, lock: bool = False) -> ProcedureDraftRow:
+    """One draft, or NotFound; `lock` holds its row to the end of the transaction (saves take turns)."""
     require_admin(actor)
-    row = uow.session.get(ProcedureDraftRow, draft_id)
+    row = uow.session.get(ProcedureDraftRow, draft_id, with_for_update=lock)
     if row is None:
         raise NotFound("Không tìm thấy bản nháp thủ tục.", "Procedure draft not found.", "DraftNotFound")
     return row
 
 
 def open_draft(uow: UnitOfWork, actor: Actor, draft_id: int) -> ProcedureDraftRow:
-    """A draft that may still be edited; Conflict (DraftClosed) once published or discarded."""
-    draft = get_draft(uow, actor, draft_id)
+    """A draft that may still be edited, its row locked; Conflict (DraftClosed) once published/discarded."""
+    draft = get_draft(uow, actor, draft_id, lock=True)
     if draft.state != "open":
         raise Conflict(
             "Bản nháp này đã được công bố hoặc đã hủy; hãy tạo bản nháp mới.",
@@ -257,6 +257,41 @@ def open_draft(uow: UnitOfWork, actor: Actor, draft_id: int) -> ProcedureDraftRo
             code="DraftClosed",
         )
     return draft
+
+
+NO_FILE = "none"
+TOKEN_RE = re.compile(r"^(none|[0-9a-f]{16})$")
+
+
+def file_token(files: dict[str, str], path: str | None) -> str:
+    """What an editor was opened on: a short hash of one file's content (`none` when there is no such file).
+
+    Each editor posts the token of the file it shows; a save whose token no longer matches would overwrite
+    what someone else saved meanwhile, and is refused (`unchanged_since`).
+    """
+    content = files.get(path) if path else None
+    return NO_FILE if content is None else hashlib.sha256(content.encode("utf-8")).hexdigest()[:16]
+
+
+def unchanged_since(
+    draft: ProcedureDraftRow, files: dict[str, str], path: str | None, expected: str | None, field_name: str
+) -> None:
+    """Conflict (DraftChanged, on the editor's field) when the file is no longer what the editor showed.
+
+    `expected` None (a client that sends no token) saves as before: the last write wins.
+    """
+    if expected is None or file_token(files, path) == expected:
+        return
+    when = f"{to_local(draft.updated_at):%H:%M %d/%m/%Y}"
+    vi = (
+        f"Tệp này đã được lưu lúc {when}, sau khi bạn mở trang (có thể bởi một quản trị viên khác). "
+        "Nội dung bạn nhập vẫn ở đây: mở lại bản nháp để xem thay đổi đó, hoặc lưu lần nữa để ghi đè."
+    )
+    en = (
+        f"This file was saved at {when}, after you opened the page (perhaps by another administrator). "
+        "What you typed is kept here: reopen the draft to see that change, or save again to overwrite it."
+    )
+    raise Conflict(vi, en, code="DraftChanged", fields={field_name: FieldError(vi, en)})
 
 
 def _yaml_of(files: dict[str, str]) -> dict[str, Any]:
@@ -536,10 +571,17 @@ def touch(draft: ProcedureDraftRow, actor: Actor, now: datetime) -> None:
     draft.updated_by, draft.updated_at = actor.subject, now
 
 
-def save_file(  # noqa: PLR0917 — who, which draft, which file, what, when
-    uow: UnitOfWork, actor: Actor, draft_id: int, path: str, content: str, now: datetime
+def save_file(  # noqa: PLR0913, PLR0917 — who, which draft, which file, what, when, over what
+    uow: UnitOfWork,
+    actor: Actor,
+    draft_id: int,
+    path: str,
+    content: str,
+    now: datetime,
+    expected: str | None = None,
 ) -> ProcedureDraftRow:
-    """Replace one file of a draft (BPMN XML is checked like an import: no entities, BPMN 2.0)."""
+    """Replace one file of a draft (BPMN XML is checked like an import: no entities, BPMN 2.0); with
+    `expected` (file_token of what the editor showed) refused when someone saved the file meanwhile."""
     draft = open_draft(uow, actor, draft_id)
     if not PATH_RE.fullmatch(path):
         raise _import_error("path", "Đường dẫn tệp không hợp lệ.", "The file path is not valid.")
@@ -558,6 +600,7 @@ def save_file(  # noqa: PLR0917 — who, which draft, which file, what, when
         if not isinstance(loaded, dict):
             raise _import_error(field_name, "Phải là một đối tượng JSON.", "Must be a JSON object.")
     files = draft_files(uow, draft_id)
+    unchanged_since(draft, files, path, expected, field_name)
     files[path] = content
     write_files(uow, draft_id, files)
     touch(draft, actor, now)
@@ -782,8 +825,13 @@ def _check_metadata(  # noqa: C901, PLR0912, PLR0915 — one rule per field of t
     return out, problems
 
 
-def save_metadata(
-    uow: UnitOfWork, actor: Actor, draft_id: int, data: MetadataInput, now: datetime
+def save_metadata(  # noqa: PLR0913, PLR0917 — who, which draft, what, when, over what
+    uow: UnitOfWork,
+    actor: Actor,
+    draft_id: int,
+    data: MetadataInput,
+    now: datetime,
+    expected: str | None = None,
 ) -> ProcedureDraftRow:
     """Write the form's metadata into the draft's procedure.yaml (other keys kept); InvalidInput per field."""
     draft = open_draft(uow, actor, draft_id)
@@ -793,6 +841,7 @@ def save_metadata(
             "Thông tin thủ tục chưa hợp lệ.", "The procedure's details are not valid.", problems
         )
     files = draft_files(uow, draft_id)
+    unchanged_since(draft, files, "procedure.yaml", expected, "code")
     raw = _yaml_of(files)
     if not values["agencies"]:
         values.pop("agencies")

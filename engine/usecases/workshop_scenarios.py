@@ -31,6 +31,7 @@ from engine.usecases.workshop import (
     open_draft,
     stored_problems,
     touch,
+    unchanged_since,
     write_files,
 )
 
@@ -176,8 +177,15 @@ def _room_for_one(files: dict[str, str], fields: dict[str, FieldError], key: str
         )
 
 
-def save_scenario(  # noqa: PLR0917 — who, which draft, which file, its new name, what, when
-    uow: UnitOfWork, actor: Actor, draft_id: int, original: str, name: str, content: str, now: datetime
+def save_scenario(  # noqa: PLR0913, PLR0917 — who, which draft, which file, its new name, what, when, over what
+    uow: UnitOfWork,
+    actor: Actor,
+    draft_id: int,
+    original: str,
+    name: str,
+    content: str,
+    now: datetime,
+    expected: str | None = None,
 ) -> str:
     """Write one scenario (a new one when `original` is empty; renamed when `name` differs); its file name.
 
@@ -190,6 +198,7 @@ def save_scenario(  # noqa: PLR0917 — who, which draft, which file, its new na
         raise _too_large()
     files = draft_files(uow, draft_id)
     old_path = _scenario(files, original) if original else None
+    unchanged_since(draft, files, old_path, expected, "scenario_json")
     fields: dict[str, FieldError] = {}
     file = file_name(name)
     if file is None:

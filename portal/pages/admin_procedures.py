@@ -125,6 +125,11 @@ def _text(posted: FormData, key: str, limit: int = 400) -> str:
     return value[: limit + 1] if isinstance(value, str) else ""
 
 
+def posted_token(posted: FormData) -> str | None:
+    """The token of the file the editor showed (uc.file_token); None when the form sent none."""
+    return _text(posted, "token", 20) or None
+
+
 def _labels() -> dict[str, Any]:
     return {
         "state_labels": STATE_LABELS,
@@ -324,6 +329,8 @@ def draft_page(  # noqa: PLR0913 — the page's parts, each may come from a refu
         "draft": draft,
         "base": base,
         "files": files,
+        # What each editor shows, posted back with it: a save over someone else's newer save is refused.
+        "tokens": {path: uc.file_token(files, path) for path in files},
         "problems": problems,
         "element_problems": [p for p in problems if p.element_id],
         "field_problems": _by_field(problems),
@@ -449,7 +456,7 @@ def draft_save_metadata(
     data = _metadata_input(posted)
     try:
         with c.transaction() as uow:
-            uc.save_metadata(uow, actor, draft_id, data, c.services.clock.now())
+            uc.save_metadata(uow, actor, draft_id, data, c.services.clock.now(), posted_token(posted))
     except (InvalidInput, Conflict) as exc:
         status = 409 if isinstance(exc, Conflict) else 422
         return draft_page(
@@ -465,7 +472,7 @@ def _save_text(  # noqa: PLR0913
     content = _text(posted, key, TEXT_CAP)
     try:
         with c.transaction() as uow:
-            uc.save_file(uow, actor, draft_id, path, content, c.services.clock.now())
+            uc.save_file(uow, actor, draft_id, path, content, c.services.clock.now(), posted_token(posted))
     except (InvalidInput, Conflict) as exc:
         status = 413 if isinstance(exc, UploadTooLarge) else 409 if isinstance(exc, Conflict) else 422
         return draft_page(

@@ -21,7 +21,15 @@ from engine.store.db import UnitOfWork
 from engine.upload import UploadTooLarge
 from engine.usecases import workshop_scenarios as scenarios
 from portal.api.deps import ContainerDep
-from portal.pages.admin_procedures import BASE, TEXT_CAP, Admin, ScenarioForm, draft_page, run_check
+from portal.pages.admin_procedures import (
+    BASE,
+    TEXT_CAP,
+    Admin,
+    ScenarioForm,
+    draft_page,
+    posted_token,
+    run_check,
+)
 from portal.web import CsrfForm, FormErrors
 from portal.wiring import Container
 
@@ -81,7 +89,7 @@ def scenario_save(
         draft_id,
         typed,
         lambda uow: scenarios.save_scenario(
-            uow, actor, draft_id, typed.original, typed.name, typed.text, now
+            uow, actor, draft_id, typed.original, typed.name, typed.text, now, posted_token(posted)
         ),
         "kich-ban",
     )

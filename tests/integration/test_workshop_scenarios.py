@@ -256,3 +256,34 @@ class TestDelete:
         draft_id = new_draft(workshop)
         with workshop.transaction() as uow, pytest.raises(NotFound):
             sc.delete_scenario(uow, ADMIN, draft_id, "../procedure.yaml", now(workshop))
+
+
+class TestTwoEditors:
+    def test_a_save_over_someone_elses_newer_save_is_refused_and_writes_nothing(
+        self, workshop: Container
+    ) -> None:
+        draft_id = new_draft(workshop)
+        files = files_of(workshop, draft_id)
+        opened = uc.file_token(files, f"scenarios/{FIRST}")
+        text = files[f"scenarios/{FIRST}"]
+        with workshop.transaction() as uow:
+            sc.save_scenario(
+                uow, ADMIN, draft_id, FIRST, FIRST, text.replace("trước hạn", "sớm"), now(workshop), opened
+            )
+        before = files_of(workshop, draft_id)
+
+        with pytest.raises(Conflict) as refused, workshop.transaction() as uow:
+            sc.save_scenario(
+                uow, ADMIN, draft_id, FIRST, FIRST, text.replace("trước hạn", "kịp"), now(workshop), opened
+            )
+
+        assert refused.value.code == "DraftChanged"
+        assert set(refused.value.fields) == {"scenario_json"}
+        assert files_of(workshop, draft_id) == before
+
+    def test_without_a_token_the_last_save_wins_as_before(self, workshop: Container) -> None:
+        draft_id = new_draft(workshop)
+        text = files_of(workshop, draft_id)[f"scenarios/{FIRST}"]
+        save(workshop, draft_id, FIRST, FIRST, text.replace("trước hạn", "sớm"))
+        save(workshop, draft_id, FIRST, FIRST, text.replace("trước hạn", "kịp"))
+        assert "kịp" in files_of(workshop, draft_id)[f"scenarios/{FIRST}"]

@@ -355,3 +355,78 @@ class TestBlankDraft:
         assert f"/quan-tri/thu-tuc/nhap/{draft_id}" not in client.get("/quan-tri/thu-tuc").text
         closed = post(client, f"/quan-tri/thu-tuc/nhap/{draft_id}/bpmn", page, {"bpmn_xml": uc.BLANK_BPMN})
         assert closed.status_code == 409
+
+
+def token_of(page: str, action: str) -> str:
+    """The token the editor posting to `action` carries (the file as the page showed it)."""
+    form = page.split(f'action="{action}"', 1)[1].split("</form>", 1)[0]
+    found = re.search(r'name="token" value="([^"]+)"', form)
+    assert found, f"no token in the form posting to {action}"
+    return found.group(1)
+
+
+def stored(c: Container, draft_id: int, path: str) -> str:
+    with c.transaction() as uow:
+        return uc.draft_files(uow, draft_id)[path]
+
+
+class TestTwoAdministrators:
+    """Two administrators with the same draft open: the second save does not silently undo the first."""
+
+    def test_a_save_over_a_newer_save_is_refused_and_what_was_typed_is_kept(
+        self, browse: Browse, workshop: Container
+    ) -> None:
+        client = browse(ADMIN)
+        draft_id, page = open_draft(client, workshop)
+        action = f"/quan-tri/thu-tuc/nhap/{draft_id}/bpmn"
+        opened = token_of(page.text, action)  # both administrators opened the draft here
+        original = stored(workshop, draft_id, "process.bpmn")
+        first = original.replace('name="Tiếp nhận hồ sơ"', 'name="Tiếp nhận (lần lưu thứ nhất)"')
+        second = original.replace('name="Tiếp nhận hồ sơ"', 'name="Tiếp nhận (lần lưu thứ hai)"')
+        assert first != original
+
+        saved = post(client, action, page, {"bpmn_xml": first, "token": opened})
+        refused = post(client, action, page, {"bpmn_xml": second, "token": opened})
+
+        assert saved.status_code == 303
+        assert refused.status_code == 409
+        assert "Tệp này đã được lưu lúc" in refused.text
+        assert "This file was saved at" in refused.text
+        assert 'href="#f-bpmn_xml"' in refused.text  # in the summary, pointing at the editor
+        assert "lần lưu thứ hai" in refused.text  # what the second one typed is still in the editor
+        assert "lần lưu thứ nhất" in stored(workshop, draft_id, "process.bpmn")  # the first save stands
+
+        # Having seen the notice, saving again (the page carries the newer token) is a deliberate overwrite.
+        again = post(client, action, page, {"bpmn_xml": second, "token": token_of(refused.text, action)})
+        assert again.status_code == 303
+        assert "lần lưu thứ hai" in stored(workshop, draft_id, "process.bpmn")
+
+    def test_the_metadata_and_eform_editors_are_guarded_the_same_way(
+        self, browse: Browse, workshop: Container
+    ) -> None:
+        client = browse(ADMIN)
+        draft_id, page = open_draft(client, workshop)
+        meta_action = f"/quan-tri/thu-tuc/nhap/{draft_id}/thong-tin"
+        form_action = f"/quan-tri/thu-tuc/nhap/{draft_id}/bieu-mau"
+        meta_token, form_token = token_of(page.text, meta_action), token_of(page.text, form_action)
+        data = metadata_of(page.text)
+        schema = json.loads(stored(workshop, draft_id, "forms/permanent-residence.schema.json"))
+
+        def save_metadata(name: str) -> httpx.Response:
+            return post(client, meta_action, page, data | {"name": name, "token": meta_token})
+
+        def save_eform(title: str) -> httpx.Response:
+            text = json.dumps(schema | {"title": title}, ensure_ascii=False)
+            return post(client, form_action, page, {"form_schema": text, "token": form_token})
+
+        assert save_metadata("Đăng ký thường trú (sửa 1)").status_code == 303
+        late_meta = save_metadata("Đăng ký thường trú (sửa 2)")
+        assert save_eform("Tờ khai (sửa 1)").status_code == 303
+        late_form = save_eform("Tờ khai (sửa 2)")
+
+        assert late_meta.status_code == 409
+        assert 'href="#f-code"' in late_meta.text
+        assert "(sửa 1)" in stored(workshop, draft_id, "procedure.yaml")
+        assert late_form.status_code == 409
+        assert 'href="#f-form_schema"' in late_form.text
+        assert "Tờ khai (sửa 1)" in stored(workshop, draft_id, "forms/permanent-residence.schema.json")
