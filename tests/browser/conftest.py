@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy.engine import Engine
 
 from engine.clock import FixedClock
@@ -130,6 +131,19 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
     return [v for v in result if v.get("impact") in ("serious", "critical")]
 
 
+def screenshot(page: Page, path: Path, *, full_page: bool = True) -> None:
+    """A screenshot, taken again once when Chromium answers "Unable to capture screenshot": headless Chromium
+    says so now and then when its compositor has no frame ready (a full suite hit it once in about 150 shots);
+    the page is the same, the second try takes it."""
+    try:
+        page.screenshot(path=str(path), full_page=full_page)
+    except PlaywrightError as exc:
+        if "Unable to capture screenshot" not in str(exc):
+            raise
+        page.wait_for_timeout(200)
+        page.screenshot(path=str(path), full_page=full_page)
+
+
 def look(page: Page, name: str) -> None:
     """Check the page as a person would meet it: accessible, fits a phone; screenshots at 1280 and 360 px."""
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -143,12 +157,12 @@ def look(page: Page, name: str) -> None:
     )
     assert page.locator("h1").count() == 1, f"{name}: a page has exactly one h1"
     assert page.get_attribute("html", "lang") in ("vi", "en")
-    page.screenshot(path=str(SHOTS / f"{name}-1280.png"), full_page=True)
+    screenshot(page, SHOTS / f"{name}-1280.png")
     size = page.viewport_size or DESKTOP
     page.set_viewport_size(PHONE)
     try:
         overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{name}: the page is {overflow}px wider than a 360px phone"
-        page.screenshot(path=str(SHOTS / f"{name}-360.png"), full_page=True)
+        screenshot(page, SHOTS / f"{name}-360.png")
     finally:
         page.set_viewport_size(size)

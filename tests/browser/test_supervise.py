@@ -6,7 +6,7 @@ import io
 
 from openpyxl import load_workbook
 
-from tests.browser.conftest import Portal, SignIn, look
+from tests.browser.conftest import SHOTS, Portal, SignIn, look, screenshot
 from tests.browser.test_work import received_dossier
 
 SUPERVISOR = "giamsat.badinh"
@@ -48,4 +48,4 @@ def test_without_javascript_the_tables_are_the_charts(sign_in: SignIn, portal: P
     assert page.locator(".motcua-chart").count() == 0
     assert page.locator("table#table-months tbody tr").count() == 12
     assert page.locator("#headline-list a").count() >= 10  # every number still links to its dossiers
-    page.screenshot(path="var/screenshots/supervise-dashboard-nojs-1280.png", full_page=True)
+    screenshot(page, SHOTS / "supervise-dashboard-nojs-1280.png")
