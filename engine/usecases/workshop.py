@@ -587,7 +587,9 @@ def save_file(  # noqa: PLR0913, PLR0917 — who, which draft, which file, what,
         raise _import_error("path", "Đường dẫn tệp không hợp lệ.", "The file path is not valid.")
     field_name = {"process.bpmn": "bpmn_xml", "procedure.yaml": "yaml"}.get(path, "form_schema")
     if len(content.encode("utf-8")) > MAX_FILE_BYTES:
-        raise UploadTooLarge(MAX_FILE_BYTES)
+        too_large = UploadTooLarge(MAX_FILE_BYTES)
+        too_large.fields = {field_name: too_large.fields["file"]}  # on the editor that holds it
+        raise too_large
     if path == "process.bpmn":
         content = safe_bpmn(content.encode("utf-8"), field_name)
     elif path.endswith(".json"):

@@ -430,3 +430,28 @@ class TestTwoAdministrators:
         assert late_form.status_code == 409
         assert 'href="#f-form_schema"' in late_form.text
         assert "Tờ khai (sửa 1)" in stored(workshop, draft_id, "forms/permanent-residence.schema.json")
+
+
+class TestLargeEditors:
+    @pytest.mark.parametrize(
+        ("action", "field"), [("bpmn", "bpmn_xml"), ("bieu-mau", "form_schema")], ids=["bpmn", "eform"]
+    )
+    def test_past_the_file_cap_is_413_on_the_editor_and_nothing_is_written(
+        self, browse: Browse, workshop: Container, action: str, field: str
+    ) -> None:
+        client = browse(ADMIN)
+        draft_id, page = open_draft(client, workshop)
+        url = f"/quan-tri/thu-tuc/nhap/{draft_id}/{action}"
+        # The editors post multipart: a urlencoded body over 1 MiB would be refused before the page sees it.
+        assert re.search(rf'action="{url}" enctype="multipart/form-data"', page.text)
+        with workshop.transaction() as uow:
+            before = uc.draft_files(uow, draft_id)
+        big = "<!-- " + "ệ" * (uc.MAX_FILE_BYTES // 3 + 10) + " -->"
+
+        refused = post(client, url, page, {}, files={field: (None, big)})
+
+        assert refused.status_code == 413
+        assert f'id="f-{field}-error"' in refused.text
+        assert f'href="#f-{field}"' in refused.text
+        with workshop.transaction() as uow:
+            assert uc.draft_files(uow, draft_id) == before
