@@ -260,7 +260,6 @@ def open_draft(uow: UnitOfWork, actor: Actor, draft_id: int) -> ProcedureDraftRo
 
 
 NO_FILE = "none"
-TOKEN_RE = re.compile(r"^(none|[0-9a-f]{16})$")
 
 
 def file_token(files: dict[str, str], path: str | None) -> str:

@@ -18,8 +18,6 @@ from portal.tracking import public_status
 from portal.web import FormErrors, environment, page_actor, render
 
 router = APIRouter(include_in_schema=False)
-TRACK_CODE = 60  # what the tracking and verification fields take (a dossier code is about 22 characters)
-ACCESS_KEY = 32
 
 
 def decimal(value: float) -> str:
@@ -97,15 +95,15 @@ def tracking(request: Request, c: ContainerDep, ma: str | None = None, k: str | 
     Signed in, the dossier's owner and its agency's staff need no key. A wrong or missing key is answered as
     an unknown code; anonymous lookups are rate-limited per client address (429 page past the limit).
     """
-    result, error, status = None, None, 200
+    result, status = None, 200
     code = (ma or "").strip().upper()
     key = normalise_access_key(k or "")
-    error = too_long({"ma": (code, TRACK_CODE), "k": (key, ACCESS_KEY)})
+    error = too_long({"ma": (code, limits.DOSSIER_CODE), "k": (key, limits.ACCESS_KEY)})
     if error:
         status, code, key = (
             422,
-            code[:TRACK_CODE],
-            key[:ACCESS_KEY],
+            code[: limits.DOSSIER_CODE],
+            key[: limits.ACCESS_KEY],
         )  # shown back in the fields, not looked up
     elif code and not is_dossier_code(code):
         error, status = (
@@ -151,10 +149,12 @@ def verify_page(
     """
     code, content_hash = (ma or "").strip().upper(), (h or "").strip().lower()
     file_sha = (sha256 or "").strip().lower() or None
-    result, error, status = None, None, 200
-    error = too_long({"ma": (code, TRACK_CODE), "h": (content_hash, 128), "sha256": (file_sha or "", 128)})
+    result, status = None, 200
+    error = too_long(
+        {"ma": (code, limits.DOSSIER_CODE), "h": (content_hash, 128), "sha256": (file_sha or "", 128)}
+    )
     if error:
-        status, code, content_hash, file_sha = 422, code[:TRACK_CODE], content_hash[:128], None
+        status, code, content_hash, file_sha = 422, code[: limits.DOSSIER_CODE], content_hash[:128], None
     elif code or content_hash:
         try:
             result = verification(c, code, content_hash, file_sha)
