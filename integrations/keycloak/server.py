@@ -12,6 +12,7 @@ copied into the distribution, and with theme caching off an edit shows on the ne
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import signal
@@ -160,6 +161,19 @@ class KeycloakServer:
         """Start the server and wait until it reports ready; raises KeycloakUnavailable otherwise."""
         if not (self.home / "bin" / "kc.sh").exists():
             raise KeycloakUnavailable(f"No Keycloak in {self.home}: run `motcua keycloak fetch` first.")
+        # One start at a time per distribution: the first `start-dev` after unpacking re-augments the server,
+        # rewriting the jars of lib/quarkus/, and a second start meanwhile (two test workers) reads them
+        # half-written ("invalid CEN header") or clobbers the first's realm imports. The lock is held until
+        # the server is ready (or failed), then the next start finds a built server and its own imports.
+        with (self.home / ".motcua-start.lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                self._launch(timeout)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+        return self
+
+    def _launch(self, timeout: float) -> None:
         imports = self.home / "data" / "import"
         imports.mkdir(parents=True, exist_ok=True)
         for stale in imports.glob("*.json"):  # only the realms asked for this time
@@ -179,7 +193,6 @@ class KeycloakServer:
         self.pid = process.pid
         self.pid_file.write_text(str(process.pid))
         self._wait_ready(process, timeout)
-        return self
 
     def _wait_ready(self, process: subprocess.Popen[bytes], timeout: float) -> None:
         health = f"http://127.0.0.1:{self.management_port}/health/ready"
