@@ -30,15 +30,18 @@ SOURCE = 1024 * 1024  # a procedure's file (BPMN, JSON Schema) edited in the wor
 PAGE_MIN, PAGE_MAX = 1, 200  # rows per page of a list
 
 
-def too_long(field: str, limit: int) -> FieldError:
-    """The field error for text over its limit, Vietnamese with English."""
-    return FieldError(f"Tối đa {limit} ký tự.", f"At most {limit} characters.")
+def too_long(limit: int, given: int) -> FieldError:
+    """The field error for text over its limit (and how long it was), Vietnamese with English."""
+    return FieldError(
+        f"Quá dài: tối đa {limit} ký tự (đã nhập {given}).",
+        f"Too long: at most {limit} characters ({given} given).",
+    )
 
 
 def check_lengths(values: Mapping[str, tuple[object, int]]) -> dict[str, FieldError]:
     """Field errors for the texts (field → (value, limit)) longer than their limits; others ignored."""
     return {
-        field: too_long(field, limit)
+        field: too_long(limit, len(value))
         for field, (value, limit) in values.items()
         if isinstance(value, str) and len(value) > limit
     }

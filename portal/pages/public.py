@@ -69,14 +69,7 @@ def catalogue(
 
 def too_long(values: dict[str, tuple[str, int]]) -> FormErrors | None:
     """The fields of a GET form longer than they may be (each with its limit), or None."""
-    fields = {
-        name: FieldError(
-            f"Quá dài: tối đa {limit} ký tự (đã nhập {len(value)}).",
-            f"Too long: at most {limit} characters ({len(value)} given).",
-        )
-        for name, (value, limit) in values.items()
-        if len(value) > limit
-    }
+    fields = limits.check_lengths(values)
     return FormErrors(fields) if fields else None
 
 

@@ -89,7 +89,10 @@ class TestTextLengths:
     def test_the_engine_refuses_the_same_reason_for_every_caller(self) -> None:
         assert limits.check_lengths({"reason": ("r" * limits.REASON, limits.REASON)}) == {}
         problems = limits.check_lengths({"reason": ("r" * (limits.REASON + 1), limits.REASON)})
-        assert problems["reason"].message_en == f"At most {limits.REASON} characters."
+        assert (
+            problems["reason"].message_en
+            == f"Too long: at most {limits.REASON} characters ({limits.REASON + 1} given)."
+        )
 
 
 class TestParametersAndBodies:

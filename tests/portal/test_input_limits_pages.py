@@ -21,7 +21,7 @@ class TestPageTextLimits:
 
         assert page.status_code == 422
         assert 'href="#f-reason"' in page.text
-        assert f"Tối đa {limits.REASON} ký tự." in page.text
+        assert f"Quá dài: tối đa {limits.REASON} ký tự (đã nhập {limits.REASON + 1})." in page.text
         assert row_counts(container) == rows
         assert api.dossier(code, AN)["status"]["code"] == 1
 
