@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from engine import limits
 from engine.errors import (
     Conflict,
     DomainError,
@@ -184,6 +185,9 @@ async def validation_error(_request: Request, exc: RequestValidationError) -> JS
         path = "body" if err["type"] == "json_invalid" else _path(tuple(err["loc"]))
         if err["type"] == "string_pattern_mismatch" and path in PATTERN_MESSAGES:
             vi, en = PATTERN_MESSAGES[path]
+        if err["type"] == "string_too_long" and isinstance(err.get("input"), str):
+            said = limits.too_long(int(context["max_length"]), len(err["input"]))
+            vi, en = said.message, said.message_en
         fields[path] = {"message": vi, "message_en": en}
     body = {
         "error": "InvalidInput",

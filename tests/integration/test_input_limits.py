@@ -64,7 +64,9 @@ class TestTextLengths:
 
         response = api.post("/dossiers", AN, filing)
 
-        shaped(response, 422, f"applicant.{field}")
+        said = shaped(response, 422, f"applicant.{field}")["fields"][f"applicant.{field}"]
+        assert said["message"] == f"Quá dài: tối đa {limit} ký tự (đã nhập {limit + 1})."
+        assert said["message_en"] == f"Too long: at most {limit} characters ({limit + 1} given)."
         assert row_counts(container) == rows
 
     def test_a_note_on_an_ioc_acknowledgement_over_its_limit_is_422(self, api: Api) -> None:
