@@ -30,7 +30,7 @@ from sqlmodel import col, select
 from engine import notify
 from engine.actor import Actor
 from engine.calendar import WorkingCalendar
-from engine.catalog import definition_of, ensure_spec
+from engine.catalog import definition_of, ensure_spec, form_key
 from engine.clock import to_local
 from engine.dossier.status import OPEN, Status
 from engine.errors import Conflict, DomainError, FieldError, InvalidInput
@@ -99,6 +99,9 @@ class Candidate:
     new_due_at: datetime | None
     refusal: str | None = None
     refusal_en: str | None = None
+    # The dossier's answers checked against the new version's e-form: what it lacks or no longer fits.
+    # Not a refusal (the dossier was filed rightly under its version); staff see it, may ask a supplement.
+    form_gaps: tuple[FieldError, ...] = ()
 
     @property
     def movable(self) -> bool:
@@ -231,8 +234,24 @@ class _Calendars:
         return self._found[agency]
 
 
-def _evaluate(
-    services: Services, uow: UnitOfWork, row: DossierRow, pair: Pair, *, calendars: _Calendars, now: datetime
+def form_gaps(services: Services, target_form: str, answers: dict[str, object]) -> tuple[FieldError, ...]:
+    """What the answers lack or no longer fit in the target version's e-form (nothing when they pass)."""
+    try:
+        services.forms.validate(target_form, answers)
+    except InvalidInput as exc:
+        return tuple(exc.fields.values())
+    return ()
+
+
+def _evaluate(  # noqa: PLR0913 — the dossier, the move and what is looked up once per page
+    services: Services,
+    uow: UnitOfWork,
+    row: DossierRow,
+    pair: Pair,
+    *,
+    calendars: _Calendars,
+    target_form: str,
+    now: datetime,
 ) -> Candidate:
     assert row.id is not None
     refusal: DomainError | None = None
@@ -253,6 +272,7 @@ def _evaluate(
         new_due_at=clock.due_at,
         refusal=refusal.message if refusal else None,
         refusal_en=refusal.message_en if refusal else None,
+        form_gaps=form_gaps(services, target_form, row.form),
     )
 
 
@@ -271,8 +291,12 @@ def dry_run(
     ensure_spec(uow, services.runtime, pair.target.spec_hash)
     rows = _open_page(uow, pair.source_id, after, page + 1)
     calendars = _Calendars(uow)
+    target_form = form_key(uow, services.forms, pair.target)
     now = services.clock.now()
-    candidates = [_evaluate(services, uow, row, pair, calendars=calendars, now=now) for row in rows[:page]]
+    candidates = [
+        _evaluate(services, uow, row, pair, calendars=calendars, target_form=target_form, now=now)
+        for row in rows[:page]
+    ]
     next_after = candidates[-1].dossier_id if len(rows) > page else None
     return DryRun(pair, candidates, next_after)
 

@@ -85,6 +85,9 @@ def move(  # noqa: PLR0913 — one option per choice of the page
                 due = "—" if c.due_at is None else f"{to_local(c.due_at):%H:%M %d/%m/%Y}"
                 new = "—" if c.new_due_at is None else f"{to_local(c.new_due_at):%H:%M %d/%m/%Y}"
                 verdict = "có thể chuyển" if c.movable else f"không: {c.refusal}"
+                if c.movable and c.form_gaps:
+                    gaps = "; ".join(gap.message for gap in c.form_gaps)
+                    verdict += f" (chưa khớp biểu mẫu mới: {gaps})"
                 typer.echo(f"{c.code}\t{due} → {new}\t{verdict}")
             if page.next_after is None:
                 break

@@ -12,6 +12,7 @@ import pytest
 from engine.catalog import current_version, form_key
 from engine.forms import FormRegistry
 from engine.usecases import taskview
+from engine.usecases import version_migration as vm
 from engine.usecases import workshop as uc
 from engine.usecases.counter import counter_view
 from portal.pages.admin_procedures import tools_of
@@ -157,6 +158,33 @@ class TestRunningDossiers:
             }
         assert "occupation" not in counter[old].form_schema["properties"]
         assert "occupation" in counter[new].form_schema["properties"]
+
+    def test_moving_a_v1_dossier_to_v2_says_what_its_answers_lack_but_does_not_refuse_it(
+        self, workshop: Container, api: Api
+    ) -> None:
+        old = api.received(at="2026-03-02T09:30")
+        publish_occupation(workshop)
+        wanted = vm.MoveInput(from_version="1", to_version="2", note="Theo Quyết định 123/QĐ-UBND")
+        with workshop.transaction() as uow:
+            page = vm.dry_run(workshop.services, uow, ADMIN, RESIDENCE, wanted)
+        [candidate] = [c for c in page.candidates if c.code == old]
+        assert candidate.movable
+        assert [(gap.message, gap.message_en) for gap in candidate.form_gaps] == [
+            ("Vui lòng nhập «Nghề nghiệp».", "«Nghề nghiệp» is required.")
+        ]
+        report = vm.apply(
+            workshop.transaction,
+            workshop.services,
+            ADMIN,
+            RESIDENCE,
+            wanted,
+            dossier_ids=[candidate.dossier_id],
+        )
+        assert report.moved == [old]
+        # Moved, it is shown with v2's e-form, whose field it never answered.
+        api.at("2026-03-03T09:30")
+        page_after = task_page(workshop, api, old, "appraisal", SPECIALIST)
+        assert "occupation" in workshop.services.forms.schema(page_after.dossier_form)["required"]
 
 
 BLANK_CODE = "2.000999"

@@ -11,6 +11,7 @@ from sqlmodel import select
 from engine.store.models import DossierRow
 from portal.wiring import Container
 from tests.builders import AN, BIRTH, OFFICER, PROPOSE_APPROVE, RESIDENCE, SPECIALIST, Api
+from tests.integration.test_versioned_eform import publish_occupation
 from tests.portal.conftest import Browse, csrf_of
 from tests.versions import LONGER_AND_RENAMED, publish_edited, restore_versions
 
@@ -111,6 +112,7 @@ class TestMove:
         assert f'data-code="{moving}"' in preview.text
         assert f'data-code="{stuck}"' in preview.text
         assert "Task_Approval" in preview.text  # the refusal's reason
+        assert "Câu trả lời chưa khớp biểu mẫu mới" not in preview.text  # same e-form, answers fit
 
         done = admin.post(
             MOVE,
@@ -132,6 +134,25 @@ class TestMove:
         citizen = browse(AN).get(f"/ho-so/{moving}")
         assert "Chuyển sang phiên bản 2 của quy trình" in citizen.text
         assert NOTE not in citizen.text  # the administrator's note is for staff
+
+    def test_the_dry_run_warns_of_answers_the_new_e_form_lacks(
+        self, api: Api, browse: Browse, container: Container, restore_versions: None
+    ) -> None:
+        code = api.received(at="2026-03-02T09:30")
+        publish_occupation(container)
+        admin = browse(ADMIN)
+
+        page = admin.get(PREVIEW)
+        assert page.status_code == 200
+        row = re.search(rf'data-code="{code}".*?</tr>', page.text, re.S)
+        assert row is not None
+        assert "Câu trả lời chưa khớp biểu mẫu mới" in row.group(0)
+        assert "Vui lòng nhập «Nghề nghiệp»." in row.group(0)
+        assert f'name="mot" value="{dossier_id(container, code)}"' in row.group(0)  # still movable
+
+        english = admin.get(PREVIEW + "&lang=en").text
+        assert "«Nghề nghiệp» is required." in english
+        assert "The answers do not match the new e-form" in english
 
     def test_the_note_and_a_choice_are_required(
         self, api: Api, browse: Browse, container: Container, restore_versions: None, tmp_path: Path
