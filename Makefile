@@ -60,9 +60,12 @@ deps: $(STAMP)
 
 assets: $(ASSETS) $(CATALOGS:.po=.mo)  ## build the portal's CSS/JS from npm packages and compile the Babel catalogs
 
+# Installs run under a lock (flock, util-linux): two `make` in one checkout at once wait for each other, and the
+# second finds the stamp instead of installing over a half-written node_modules or virtualenv.
 $(NODE_STAMP): package.json
-	@SCARF_ANALYTICS=false npm install --no-audit --no-fund --no-package-lock --loglevel=error >/dev/null
-	@rm -f node_modules/.installed-* && touch $@
+	@mkdir -p var && flock var/.npm-install.lock bash -c 'test -e $@ || { \
+	  SCARF_ANALYTICS=false npm install --no-audit --no-fund --no-package-lock --loglevel=error >/dev/null \
+	  && rm -f node_modules/.installed-* && touch $@; }'
 
 $(ASSETS): $(ASSET_SOURCES)
 	@node portal/assets/build.mjs
@@ -74,10 +77,11 @@ messages: deps  ## add new portal strings to the catalogs (then write their Engl
 	$(BIN)/python -m portal.i18n update
 
 $(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
-	@$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
-	@rm -f $(VENV)/.installed-* && touch $@
+	@mkdir -p var && flock var/.pip-install.lock bash -c 'test -e $@ || { \
+	  { test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); } \
+	  && $(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip \
+	  && $(BIN)/python -m pip install -q --disable-pip-version-check -e ".[dev]" \
+	  && rm -f $(VENV)/.installed-* && touch $@; }'
 
 clean:  ## remove the virtualenv, caches and the embedded database
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis node_modules portal/static/dist
