@@ -106,8 +106,9 @@ def month_params(key: str) -> dict[str, str]:
 
 
 def percent(value: float | None) -> str:
-    """A rate as Vietnamese write it: «80,0 %» (— without data)."""
-    return "—" if value is None else f"{value * 100:.1f}".replace(".", ",") + " %"
+    """A rate as Vietnamese write it: «80,0 %» (— without data); the space does not break, so «%» never
+    wraps onto a line of its own in a narrow card or cell."""
+    return "—" if value is None else f"{value * 100:.1f}".replace(".", ",") + "\u00a0%"
 
 
 def number(value: float | None) -> str:

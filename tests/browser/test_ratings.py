@@ -77,7 +77,7 @@ def test_rating_online_and_at_the_counter_then_the_supervisor_and_the_open_data(
     supervisor.click("#ratings-link a")
     assert supervisor.inner_text("h1") == "Mức độ hài lòng của người dân"
     assert supervisor.inner_text("#rating-count") == "2"
-    assert supervisor.inner_text("#satisfied-share") == "100,0 %"
+    assert supervisor.inner_text("#satisfied-share") == "100,0\u00a0%"
     assert "Cán bộ hướng dẫn rất nhiệt tình" in supervisor.inner_text("#latest")
     assert "Lê Thu Hà" in supervisor.inner_text("#officers")
     look(supervisor, "rating-supervise")

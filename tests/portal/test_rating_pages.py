@@ -104,7 +104,7 @@ class TestSupervise:
         page = own.get(f"/giam-sat/danh-gia?{MARCH}")
         assert page.status_code == 200
         assert '<span class="motcua-stat__value" id="rating-count">1</span>' in page.text
-        assert '<span class="motcua-stat__value" id="satisfied-share">0,0 %</span>' in page.text
+        assert '<span class="motcua-stat__value" id="satisfied-share">0,0\u00a0%</span>' in page.text
         assert "Phải chờ lâu" in page.text
         assert "Lê Thu Hà" in page.text  # the officer who received and returned it
         english = own.get(f"/giam-sat/danh-gia?{MARCH}&lang=en")

@@ -25,8 +25,8 @@ def test_the_dashboard_shows_the_numbers_and_links_them_to_the_dossiers(
     page = browse("giamsat.badinh").get(f"/giam-sat?{PERIOD}")
     assert page.status_code == 200
     html = page.text
-    assert '<span class="motcua-stat__value" id="on-time-rate">80,0 %</span>' in html
-    assert '<span class="motcua-stat__value" id="late-rate">28,6 %</span>' in html
+    assert '<span class="motcua-stat__value" id="on-time-rate">80,0\u00a0%</span>' in html
+    assert '<span class="motcua-stat__value" id="late-rate">28,6\u00a0%</span>' in html
     assert 'id="definitions"' in html
     assert 'data-chart="bar"' in html
     assert "chart.umd.min.js" in html
