@@ -96,10 +96,11 @@ def vn_time(value: datetime | str | None) -> str:
 
 
 def money(amount: int | None) -> str:
-    """Integer đồng as Vietnamese write it: '20.000 đồng'; zero or none is 'Miễn phí'."""
+    """Integer đồng as Vietnamese write it: '20.000 đồng' (a space that does not break, so «đồng» never
+    starts a line alone); zero or none is 'Miễn phí'."""
     if not amount:
         return gettext("Miễn phí")
-    return f"{amount:,}".replace(",", ".") + " đồng"
+    return f"{amount:,}".replace(",", ".") + "\u00a0đồng"
 
 
 environment.filters.update(vn_datetime=vn_datetime, vn_date=vn_date, vn_time=vn_time, money=money)

@@ -74,7 +74,7 @@ class TestProcedurePage:
         assert "7 ngày làm việc" in text
         assert "không tính thứ Bảy, Chủ nhật và ngày nghỉ lễ, Tết" in text
         assert "Thời gian chờ bạn bổ sung hồ sơ không tính vào thời hạn." in text
-        assert "20.000 đồng" in text
+        assert "20.000\u00a0đồng" in text
         assert "Người có công với cách mạng, hộ nghèo, trẻ em dưới 16 tuổi" in text
         assert "Bản sao có chứng thực" in text
         assert "Tiếp nhận hồ sơ — Bộ phận Một cửa — 2 giờ làm việc" in text

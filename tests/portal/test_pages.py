@@ -16,7 +16,7 @@ def test_home_lists_both_procedures_with_deadline_and_fee(client: TestClient) ->
     assert "7 ngày làm việc" in page.text
     assert "Đăng ký khai sinh" in page.text
     assert "Trong ngày (tiếp nhận trước 15:00)" in page.text
-    assert "20.000 đồng" in page.text
+    assert "20.000\u00a0đồng" in page.text
 
 
 def test_procedure_page_lists_papers_and_form_fields(client: TestClient) -> None:
