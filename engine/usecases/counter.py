@@ -43,6 +43,7 @@ from engine.usecases.queries import dossier_detail
 from engine.usecases.residents import Transaction, file_verified
 from engine.usecases.tasks import complete
 from engine.usecases.verification import OUTCOME_LABELS, Outcome
+from engine.usecases.version_migration import moved_answers_gaps
 
 T = TypeVar("T")
 MAX_PAGE = 100
@@ -218,6 +219,8 @@ class CounterView:
     version: int
     receipt_id: int | None  # Mẫu 01, once received
     form_schema: dict[str, Any]  # the e-form of the dossier's own procedure version
+    # Moved to another version: what its answers lack in that version's e-form (field path → error).
+    answers_gaps: dict[str, FieldError] = field(default_factory=dict)
 
 
 def counter_view(services: Services, uow: UnitOfWork, actor: Actor, code: str) -> CounterView:
@@ -227,6 +230,7 @@ def counter_view(services: Services, uow: UnitOfWork, actor: Actor, code: str) -
     assert row is not None
     definition = definition_of(row)
     receipt = latest_of(uow, DocumentKind.RECEIPT, dossier_id=dossier.id)
+    form = form_key(uow, services.forms, row)
     return CounterView(
         detail=dossier_detail(services, uow, actor, code),
         papers=list(definition.papers),
@@ -234,7 +238,8 @@ def counter_view(services: Services, uow: UnitOfWork, actor: Actor, code: str) -
         check=registry_state(uow, dossier),
         version=dossier.version,
         receipt_id=receipt.id if receipt else None,
-        form_schema=services.forms.schema(form_key(uow, services.forms, row)),
+        form_schema=services.forms.schema(form),
+        answers_gaps=moved_answers_gaps(services, uow, dossier, form),
     )
 
 

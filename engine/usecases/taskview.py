@@ -15,7 +15,7 @@ from engine.actor import Actor, Role
 from engine.catalog import definition_of, form_key
 from engine.clock import to_local
 from engine.dossier.status import OPEN, Status
-from engine.errors import DomainError
+from engine.errors import DomainError, FieldError
 from engine.procedure import ProcedureDefinition
 from engine.services import Services
 from engine.store.db import UnitOfWork
@@ -29,6 +29,7 @@ from engine.store.models import (
 )
 from engine.usecases.queries import dossier_detail
 from engine.usecases.tasks import find_task, may_work
+from engine.usecases.version_migration import moved_answers_gaps
 
 COPIES = {"original": "Bản chính", "certified_copy": "Bản sao chứng thực", "copy": "Bản sao"}
 
@@ -71,6 +72,8 @@ class TaskPage:
     mine: bool
     can_extend: bool
     extension: ExtensionRow | None
+    # Moved to another version: what its answers lack in that version's e-form (field path → error).
+    answers_gaps: dict[str, FieldError] = field(default_factory=dict)
 
 
 def task_page(services: Services, uow: UnitOfWork, actor: Actor, task_id: str) -> TaskPage:
@@ -82,6 +85,7 @@ def task_page(services: Services, uow: UnitOfWork, actor: Actor, task_id: str) -
     extension = uow.session.exec(select(ExtensionRow).where(ExtensionRow.dossier_id == dossier.id)).first()
     can_work = task is not None and may_work(actor, task, dossier)
     holder = task.assignee if task is not None else None
+    dossier_form = form_key(uow, services.forms, version)
     return TaskPage(
         task=task,
         dossier=dossier_detail(services, uow, actor, dossier.code),
@@ -89,12 +93,13 @@ def task_page(services: Services, uow: UnitOfWork, actor: Actor, task_id: str) -
         papers=papers_of(dossier, definition),
         opinions=opinions(services, uow, dossier),
         form=f"tasks/{task.form}" if task is not None and task.form else None,
-        dossier_form=form_key(uow, services.forms, version),
+        dossier_form=dossier_form,
         can_work=can_work,
         claimed_by=task.assignee_name or holder if task and holder and holder != actor.subject else None,
         mine=holder == actor.subject,
         can_extend=may_extend(actor, dossier, extension),
         extension=extension,
+        answers_gaps=moved_answers_gaps(services, uow, dossier, dossier_form),
     )
 
 

@@ -243,6 +243,23 @@ def form_gaps(services: Services, target_form: str, answers: dict[str, object]) 
     return ()
 
 
+def moved_answers_gaps(
+    services: Services, uow: UnitOfWork, dossier: DossierRow, form: str
+) -> dict[str, FieldError]:
+    """For a dossier moved to another version: what its answers lack in that version's e-form `form`, by
+    field path (the dry run warned of it; staff see it next to the answers). Empty for a dossier never
+    moved: its answers were checked against its own e-form when filed (and rechecking them later would
+    turn rules relative to the filing day into false alarms)."""
+    moved = uow.session.exec(select(VersionMoveRow.id).where(VersionMoveRow.dossier_id == dossier.id)).first()
+    if moved is None:
+        return {}
+    try:
+        services.forms.validate(form, dossier.form)
+    except InvalidInput as exc:
+        return dict(exc.fields)
+    return {}
+
+
 def _evaluate(  # noqa: PLR0913 — the dossier, the move and what is looked up once per page
     services: Services,
     uow: UnitOfWork,

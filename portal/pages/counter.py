@@ -293,7 +293,8 @@ def _dossier_page(
         view = uc.counter_view(c.services, uow, actor, code)
         schema = view.form_schema
         return_schema = c.services.forms.schema(RETURN_FORM)
-    answers = eform.answers(eform.build(schema, view.detail["form"]))
+    gaps = FormErrors({f"form.{path}": gap for path, gap in view.answers_gaps.items()})
+    answers = eform.answers(eform.build(schema, view.detail["form"], gaps))
     names = {p.key: p for p in view.papers}
     context = {
         "view": view,

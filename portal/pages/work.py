@@ -216,7 +216,8 @@ def _task_context(
     answers: list[dict[str, Any]] = []
     try:
         form_schema = c.services.forms.schema(page.dossier_form)
-        answers = eform.answers(eform.build(form_schema, dossier["form"], prefix="form"))
+        gaps = FormErrors({f"form.{path}": gap for path, gap in page.answers_gaps.items()})
+        answers = eform.answers(eform.build(form_schema, dossier["form"], gaps, prefix="form"))
     except DomainError:
         answers = []
     labels = {row["id"]: row["label"] for row in answers}

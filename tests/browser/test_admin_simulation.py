@@ -11,6 +11,7 @@ import pytest
 from tests.browser.conftest import Portal, SignIn, look
 from tests.browser.flows import dry_run_move
 from tests.browser.test_work import received_dossier
+from tests.builders import SPECIALIST
 from tests.integration.test_versioned_eform import publish_occupation
 from tests.integration.test_workshop import residence_version
 from tests.versions import LONGER_AND_RENAMED, publish_edited, restoring_versions
@@ -72,6 +73,17 @@ def test_the_dry_run_says_what_a_dossiers_answers_lack_in_the_new_e_form(
     assert "Vui lòng nhập «Nghề nghiệp»." in row.inner_text()
     assert row.locator("button[name='mot']").count() == 1  # a warning, not a refusal
     look(page, "admin-migrate-gaps")
+
+    page.fill("#f-note", "Áp dụng biểu mẫu mới theo Quyết định 123/QĐ-UBND")
+    row.locator("button[name='mot']").click()
+    assert code in page.inner_text("#moved")
+    # The specialist sees, next to the answers, what the new e-form asks that the citizen never answered.
+    specialist = sign_in(SPECIALIST)
+    specialist.goto(portal.at("/cong-viec"))
+    specialist.click(f"text={code}")
+    assert "phiên bản mới của quy trình" in specialist.inner_text("#answers-gaps")
+    assert "Vui lòng nhập «Nghề nghiệp»." in specialist.inner_text("#answers")
+    look(specialist, "work-task-moved-gaps")
 
 
 def test_a_dossier_is_previewed_then_moved_to_version_2(

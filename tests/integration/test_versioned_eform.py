@@ -185,6 +185,16 @@ class TestRunningDossiers:
         api.at("2026-03-03T09:30")
         page_after = task_page(workshop, api, old, "appraisal", SPECIALIST)
         assert "occupation" in workshop.services.forms.schema(page_after.dossier_form)["required"]
+        # … and its task page and the counter name what its answers lack there; a dossier filed on v2 lacks
+        # nothing, and neither does one never moved.
+        assert list(page_after.answers_gaps) == ["occupation"]
+        assert page_after.answers_gaps["occupation"].message == "Vui lòng nhập «Nghề nghiệp»."
+        with workshop.transaction() as uow:
+            counter = counter_view(workshop.services, uow, actor(workshop, OFFICER), old)
+        assert list(counter.answers_gaps) == ["occupation"]
+        new = api.filed(body=with_occupation())
+        ok(api.receive(new))
+        assert task_page(workshop, api, new, "appraisal", SPECIALIST).answers_gaps == {}
 
 
 BLANK_CODE = "2.000999"

@@ -180,3 +180,30 @@ class TestMove:
         page = browse(ADMIN).get(MOVE, params={"tu": "1", "den": "1", "cach": "keep"})
         assert page.status_code == 422
         assert field_errors(page.text) == ["f-to_version"]
+
+
+class TestAMovedDossier:
+    def test_its_task_page_and_the_counter_mark_the_answers_the_new_e_form_lacks(
+        self, api: Api, browse: Browse, container: Container, restore_versions: None
+    ) -> None:
+        code = api.received(at="2026-03-02T09:30")
+        untouched = api.received(at="2026-03-02T10:00")
+        publish_occupation(container)
+        admin = browse(ADMIN)
+        preview = admin.get(PREVIEW)
+        data = {"csrf": csrf_of(preview), "tu": "1", "den": "2", "cach": "keep", "ghi-chu": NOTE}
+        assert admin.post(MOVE, data={**data, "mot": str(dossier_id(container, code))}).status_code == 200
+
+        task = browse(SPECIALIST).get(f"/cong-viec/{api.task_id(code, 'appraisal')}")
+        assert task.status_code == 200
+        assert 'id="answers-gaps"' in task.text
+        assert "Vui lòng nhập «Nghề nghiệp»." in task.text.split('id="answers"')[1]
+        counter = browse(OFFICER).get(f"/mot-cua/{code}")
+        assert 'id="answers-gaps"' in counter.text
+        english = browse(OFFICER).get(f"/mot-cua/{code}", params={"lang": "en"})
+        assert "This dossier was moved to a new version of the process." in english.text
+
+        # A dossier left on version 1 is shown with its own e-form and no warning.
+        other = browse(SPECIALIST).get(f"/cong-viec/{api.task_id(untouched, 'appraisal')}")
+        assert 'id="answers-gaps"' not in other.text
+        assert "Nghề nghiệp" not in other.text

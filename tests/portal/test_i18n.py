@@ -37,4 +37,4 @@ def test_translations_follow_the_request_language() -> None:
 def test_dates_are_day_month_year_in_vietnam_time() -> None:
     assert vn_datetime("2026-03-02T02:00:00+00:00") == "09:00 02/03/2026"
     assert vn_date("2026-12-31T18:30:00+00:00") == "01/01/2027"  # already the next day in Hà Nội
-    assert money(1234567) == "1.234.567 đồng"
+    assert money(1234567) == "1.234.567\u00a0đồng"  # the unit never wraps alone
