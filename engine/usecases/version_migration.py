@@ -24,6 +24,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import col, select
 
@@ -234,13 +235,13 @@ class _Calendars:
         return self._found[agency]
 
 
-def form_gaps(services: Services, target_form: str, answers: dict[str, object]) -> tuple[FieldError, ...]:
-    """What the answers lack or no longer fit in the target version's e-form (nothing when they pass)."""
+def form_gaps(services: Services, form: str, answers: dict[str, Any]) -> dict[str, FieldError]:
+    """What the answers lack or no longer fit in the e-form `form`, by field path (empty when they pass)."""
     try:
-        services.forms.validate(target_form, answers)
+        services.forms.validate(form, answers)
     except InvalidInput as exc:
-        return tuple(exc.fields.values())
-    return ()
+        return dict(exc.fields)
+    return {}
 
 
 def moved_answers_gaps(
@@ -251,13 +252,7 @@ def moved_answers_gaps(
     moved: its answers were checked against its own e-form when filed (and rechecking them later would
     turn rules relative to the filing day into false alarms)."""
     moved = uow.session.exec(select(VersionMoveRow.id).where(VersionMoveRow.dossier_id == dossier.id)).first()
-    if moved is None:
-        return {}
-    try:
-        services.forms.validate(form, dossier.form)
-    except InvalidInput as exc:
-        return dict(exc.fields)
-    return {}
+    return {} if moved is None else form_gaps(services, form, dossier.form)
 
 
 def _evaluate(  # noqa: PLR0913 — the dossier, the move and what is looked up once per page
@@ -289,7 +284,7 @@ def _evaluate(  # noqa: PLR0913 — the dossier, the move and what is looked up 
         new_due_at=clock.due_at,
         refusal=refusal.message if refusal else None,
         refusal_en=refusal.message_en if refusal else None,
-        form_gaps=form_gaps(services, target_form, row.form),
+        form_gaps=tuple(form_gaps(services, target_form, row.form).values()),
     )
 
 
