@@ -42,6 +42,12 @@ STATUS = {
     WorkflowError: 500,
 }
 
+
+def status_of(exc: DomainError) -> int:
+    """The HTTP status of a domain error: the API's answer, and a page's when it re-renders with the error."""
+    return next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
+
+
 PYDANTIC_MESSAGES = {
     "missing": ("Trường này là bắt buộc.", "This field is required."),
     "extra_forbidden": ("Trường này không được phép.", "This field is not allowed."),
@@ -141,7 +147,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:
-        status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
+        status = status_of(exc)
         if status == 500 or exc.code == "ScriptLimitExceeded":
             log.error("workflow error: %s", exc.message_en)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None

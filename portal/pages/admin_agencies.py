@@ -25,6 +25,7 @@ from engine.usecases import agencies as agency_uc
 from engine.usecases import calendar_admin as calendar_uc
 from engine.usecases import recompute
 from portal.api.deps import ContainerDep
+from portal.errors import status_of
 from portal.i18n import N_
 from portal.i18n import gettext as _
 from portal.web import _AGENCY_NAMES, CsrfForm, FormErrors, environment, render, require
@@ -379,7 +380,7 @@ def change_apply(
     try:
         recompute.apply(c.transaction, c.services, actor, change_id, max_batches=REQUEST_BATCHES)
     except (InvalidInput, Conflict) as exc:
-        status = 409 if isinstance(exc, Conflict) else 422
+        status = status_of(exc)
         return _change_page(
             request, c, actor, change_id, None, problem=FormErrors.of(exc), status_code=status
         )

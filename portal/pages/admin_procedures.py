@@ -29,6 +29,7 @@ from engine.usecases import workshop_scenarios as scenarios
 from integrations.bpmnlint import BpmnRefused, LinterUnavailable, lint_bpmn
 from portal import eform
 from portal.api.deps import ContainerDep
+from portal.errors import status_of
 from portal.i18n import N_
 from portal.i18n import gettext as _
 from portal.web import CsrfForm, FormErrors, render, require
@@ -120,14 +121,15 @@ def lint_errors(bpmn_xml: str) -> list[Problem]:
     ]
 
 
-def _text(posted: FormData, key: str, limit: int = 400) -> str:
+def posted_text(posted: FormData, key: str, limit: int = 400) -> str:
+    """A text field of a posted form, kept to one character past `limit` (the check then refuses it)."""
     value = posted.get(key)
     return value[: limit + 1] if isinstance(value, str) else ""
 
 
 def posted_token(posted: FormData) -> str | None:
     """The token of the file the editor showed (uc.file_token); None when the form sent none."""
-    return _text(posted, "token", 20) or None
+    return posted_text(posted, "token", 20) or None
 
 
 def _labels() -> dict[str, Any]:
@@ -409,10 +411,10 @@ def _metadata_input(posted: FormData) -> uc.MetadataInput:
             break
         papers.append(
             uc.PaperInput(
-                key=_text(posted, f"papers-{i}-key", 40),
-                name=_text(posted, f"papers-{i}-name", 300),
-                copies=_text(posted, f"papers-{i}-copies", 30),
-                count=_text(posted, f"papers-{i}-count", 4),
+                key=posted_text(posted, f"papers-{i}-key", 40),
+                name=posted_text(posted, f"papers-{i}-name", 300),
+                copies=posted_text(posted, f"papers-{i}-copies", 30),
+                count=posted_text(posted, f"papers-{i}-count", 4),
                 required=posted.get(f"papers-{i}-required") == "1",
             )
         )
@@ -422,25 +424,26 @@ def _metadata_input(posted: FormData) -> uc.MetadataInput:
             break
         budgets.append(
             uc.BudgetInput(
-                step=_text(posted, f"budgets-{i}-step", 40), hours=_text(posted, f"budgets-{i}-hours", 10)
+                step=posted_text(posted, f"budgets-{i}-step", 40),
+                hours=posted_text(posted, f"budgets-{i}-hours", 10),
             )
         )
     return uc.MetadataInput(
-        code=_text(posted, "code", 40),
-        name=_text(posted, "name", 300),
-        name_en=_text(posted, "name_en", 300),
-        field=_text(posted, "field", 200),
-        level=_text(posted, "level", 20),
-        agencies=_text(posted, "agencies", 4000),
-        deadline_amount=_text(posted, "deadline_amount", 10),
-        deadline_unit=_text(posted, "deadline_unit", 20),
-        cutoff=_text(posted, "cutoff", 5),
-        clock=_text(posted, "clock", 10),
-        supplement_limit=_text(posted, "supplement_limit", 4),
-        fee_amount=_text(posted, "fee_amount", 12),
-        fee_description=_text(posted, "fee_description", 500),
-        fee_exemptions=_text(posted, "fee_exemptions", 4000),
-        legal_basis=_text(posted, "legal_basis", 6000),
+        code=posted_text(posted, "code", 40),
+        name=posted_text(posted, "name", 300),
+        name_en=posted_text(posted, "name_en", 300),
+        field=posted_text(posted, "field", 200),
+        level=posted_text(posted, "level", 20),
+        agencies=posted_text(posted, "agencies", 4000),
+        deadline_amount=posted_text(posted, "deadline_amount", 10),
+        deadline_unit=posted_text(posted, "deadline_unit", 20),
+        cutoff=posted_text(posted, "cutoff", 5),
+        clock=posted_text(posted, "clock", 10),
+        supplement_limit=posted_text(posted, "supplement_limit", 4),
+        fee_amount=posted_text(posted, "fee_amount", 12),
+        fee_description=posted_text(posted, "fee_description", 500),
+        fee_exemptions=posted_text(posted, "fee_exemptions", 4000),
+        legal_basis=posted_text(posted, "legal_basis", 6000),
         papers=[p for p in papers if p.key or p.name],
         budgets=[b for b in budgets if b.step or b.hours],
     )
@@ -458,7 +461,7 @@ def draft_save_metadata(
         with c.transaction() as uow:
             uc.save_metadata(uow, actor, draft_id, data, c.services.clock.now(), posted_token(posted))
     except (InvalidInput, Conflict) as exc:
-        status = 409 if isinstance(exc, Conflict) else 422
+        status = status_of(exc)
         return draft_page(
             request, c, actor, draft_id, errors=FormErrors.of(exc), meta=data, status_code=status
         )
@@ -469,12 +472,12 @@ def draft_save_metadata(
 def _save_text(  # noqa: PLR0913
     request: Request, c: Container, actor: Actor, draft_id: int, path: str, key: str, posted: FormData
 ) -> Response:
-    content = _text(posted, key, TEXT_CAP)
+    content = posted_text(posted, key, TEXT_CAP)
     try:
         with c.transaction() as uow:
             uc.save_file(uow, actor, draft_id, path, content, c.services.clock.now(), posted_token(posted))
     except (InvalidInput, Conflict) as exc:
-        status = 413 if isinstance(exc, UploadTooLarge) else 409 if isinstance(exc, Conflict) else 422
+        status = status_of(exc)
         return draft_page(
             request, c, actor, draft_id, errors=FormErrors.of(exc), typed={key: content}, status_code=status
         )
@@ -506,7 +509,7 @@ def draft_save_form(
         )
         return draft_page(request, c, actor, draft_id, errors=FormErrors.of(exc), status_code=422)
     if posted.get("action") == "preview":
-        typed = {"form_schema": _text(posted, "form_schema", TEXT_CAP)}
+        typed = {"form_schema": posted_text(posted, "form_schema", TEXT_CAP)}
         return draft_page(request, c, actor, draft_id, typed=typed)
     return _save_text(request, c, actor, draft_id, f"forms/{form_name}.schema.json", "form_schema", posted)
 
@@ -518,7 +521,7 @@ def draft_form_preview(
     """The preview fragment (htmx refreshes it as the schema is typed; nothing is saved)."""
     with c.transaction() as uow:
         uc.get_draft(uow, actor, draft_id)
-    sections, problem = _preview(_text(posted, "form_schema", TEXT_CAP))
+    sections, problem = _preview(posted_text(posted, "form_schema", TEXT_CAP))
     return render(request, "admin/procedures/_preview.html", {"sections": sections, "preview_error": problem})
 
 
@@ -538,7 +541,7 @@ async def draft_import_bpmn(
         with c.transaction() as uow:
             uc.import_bpmn(uow, actor, draft_id, data, c.services.clock.now())
     except (InvalidInput, Conflict) as exc:
-        status = 413 if isinstance(exc, UploadTooLarge) else 409 if isinstance(exc, Conflict) else 422
+        status = status_of(exc)
         return draft_page(request, c, actor, draft_id, errors=FormErrors.of(exc), status_code=status)
     run_check(c, actor, draft_id)
     return RedirectResponse(f"{BASE}/nhap/{draft_id}?xong=luu#kiem-tra", status_code=303)

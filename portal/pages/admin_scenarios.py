@@ -18,15 +18,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from engine.actor import Actor
 from engine.errors import Conflict, InvalidInput
 from engine.store.db import UnitOfWork
-from engine.upload import UploadTooLarge
 from engine.usecases import workshop_scenarios as scenarios
 from portal.api.deps import ContainerDep
+from portal.errors import status_of
 from portal.pages.admin_procedures import (
     BASE,
     TEXT_CAP,
     Admin,
     ScenarioForm,
     draft_page,
+    posted_text,
     posted_token,
     run_check,
 )
@@ -34,15 +35,6 @@ from portal.web import CsrfForm, FormErrors
 from portal.wiring import Container
 
 router = APIRouter(include_in_schema=False)
-
-
-def _field(posted: CsrfForm, key: str, limit: int = 100) -> str:
-    value = posted.get(key)
-    return value[: limit + 1] if isinstance(value, str) else ""
-
-
-def _status(exc: InvalidInput | Conflict) -> int:
-    return 413 if isinstance(exc, UploadTooLarge) else 409 if isinstance(exc, Conflict) else 422
 
 
 def _done(draft_id: int, done: str, file: str | None = None) -> RedirectResponse:
@@ -55,17 +47,18 @@ def _edit(  # noqa: PLR0913 — the request's parts, what was typed, the edit an
     c: Container,
     actor: Actor,
     draft_id: int,
-    typed: ScenarioForm,
-    edit: Callable[[UnitOfWork], str],
+    typed: ScenarioForm | None,
+    edit: Callable[[UnitOfWork], str | None],
     done: str,
 ) -> Response:
-    """Run one edit in its transaction, then the check; a refusal re-renders the page with what was typed."""
+    """Run one edit in its transaction, then the check; a refusal re-renders the page with what was typed.
+    `edit` returns the scenario to open after it (None: none)."""
     try:
         with c.transaction() as uow:
             file = edit(uow)
     except (InvalidInput, Conflict) as exc:
         return draft_page(
-            request, c, actor, draft_id, errors=FormErrors.of(exc), scenario=typed, status_code=_status(exc)
+            request, c, actor, draft_id, errors=FormErrors.of(exc), scenario=typed, status_code=status_of(exc)
         )
     run_check(c, actor, draft_id)
     return _done(draft_id, done, file)
@@ -77,9 +70,9 @@ def scenario_save(
 ) -> Response:
     """Save one scenario as typed (renamed when its file name changed), then check the draft."""
     typed = ScenarioForm(
-        original=_field(posted, "original"),
-        name=_field(posted, "scenario_name"),
-        text=_field(posted, "scenario_json", TEXT_CAP),
+        original=posted_text(posted, "original", 100),
+        name=posted_text(posted, "scenario_name", 100),
+        text=posted_text(posted, "scenario_json", TEXT_CAP),
     )
     now = c.services.clock.now()
     return _edit(
@@ -101,7 +94,8 @@ def scenario_add(
 ) -> Response:
     """Add a scenario, a copy of a chosen one (or a skeleton), then check the draft and open it to edit."""
     typed = ScenarioForm(
-        source=_field(posted, "scenario_source"), new_name=_field(posted, "scenario_new_name")
+        source=posted_text(posted, "scenario_source", 100),
+        new_name=posted_text(posted, "scenario_new_name", 100),
     )
     now = c.services.clock.now()
     return _edit(
@@ -120,10 +114,9 @@ def scenario_delete(
     request: Request, c: ContainerDep, actor: Admin, draft_id: int, posted: CsrfForm
 ) -> Response:
     """Delete one scenario (never the last), then check the draft."""
-    try:
-        with c.transaction() as uow:
-            scenarios.delete_scenario(uow, actor, draft_id, _field(posted, "file"), c.services.clock.now())
-    except (InvalidInput, Conflict) as exc:
-        return draft_page(request, c, actor, draft_id, errors=FormErrors.of(exc), status_code=_status(exc))
-    run_check(c, actor, draft_id)
-    return _done(draft_id, "kich-ban-xoa")
+    file, now = posted_text(posted, "file", 100), c.services.clock.now()
+
+    def delete(uow: UnitOfWork) -> None:
+        scenarios.delete_scenario(uow, actor, draft_id, file, now)
+
+    return _edit(request, c, actor, draft_id, None, delete, "kich-ban-xoa")
