@@ -464,8 +464,7 @@ def import_bpmn(
         raw["process_id"] = ids[0]
         files["procedure.yaml"] = yaml.safe_dump(raw, sort_keys=False, allow_unicode=True)
     write_files(uow, draft_id, files)
-    touch(draft, actor, now)
-    uow.session.add(draft)
+    touch(uow, draft, actor, now)
     return draft
 
 
@@ -565,9 +564,17 @@ def import_zip(uow: UnitOfWork, actor: Actor, data: bytes, now: datetime) -> Pro
 # --- editing ----------------------------------------------------------------------------------------------
 
 
-def touch(draft: ProcedureDraftRow, actor: Actor, now: datetime) -> None:
-    """Record who edited the draft last, and when."""
+def too_large_on(field_name: str) -> UploadTooLarge:
+    """A file typed past MAX_FILE_BYTES, refused on the editor (form field) that holds it."""
+    too_large = UploadTooLarge(MAX_FILE_BYTES)
+    too_large.fields = {field_name: too_large.fields["file"]}
+    return too_large
+
+
+def touch(uow: UnitOfWork, draft: ProcedureDraftRow, actor: Actor, now: datetime) -> None:
+    """Record who edited the draft last, and when (the draft is saved with the transaction)."""
     draft.updated_by, draft.updated_at = actor.subject, now
+    uow.session.add(draft)
 
 
 def save_file(  # noqa: PLR0913, PLR0917 — who, which draft, which file, what, when, over what
@@ -586,9 +593,7 @@ def save_file(  # noqa: PLR0913, PLR0917 — who, which draft, which file, what,
         raise _import_error("path", "Đường dẫn tệp không hợp lệ.", "The file path is not valid.")
     field_name = {"process.bpmn": "bpmn_xml", "procedure.yaml": "yaml"}.get(path, "form_schema")
     if len(content.encode("utf-8")) > MAX_FILE_BYTES:
-        too_large = UploadTooLarge(MAX_FILE_BYTES)
-        too_large.fields = {field_name: too_large.fields["file"]}  # on the editor that holds it
-        raise too_large
+        raise too_large_on(field_name)
     if path == "process.bpmn":
         content = safe_bpmn(content.encode("utf-8"), field_name)
     elif path.endswith(".json"):
@@ -604,8 +609,7 @@ def save_file(  # noqa: PLR0913, PLR0917 — who, which draft, which file, what,
     unchanged_since(draft, files, path, expected, field_name)
     files[path] = content
     write_files(uow, draft_id, files)
-    touch(draft, actor, now)
-    uow.session.add(draft)
+    touch(uow, draft, actor, now)
     return draft
 
 
@@ -613,8 +617,7 @@ def discard(uow: UnitOfWork, actor: Actor, draft_id: int, now: datetime) -> None
     """Drop an open draft."""
     draft = open_draft(uow, actor, draft_id)
     draft.state = "discarded"
-    touch(draft, actor, now)
-    uow.session.add(draft)
+    touch(uow, draft, actor, now)
 
 
 @dataclass
@@ -851,8 +854,7 @@ def save_metadata(  # noqa: PLR0913, PLR0917 — who, which draft, what, when, o
     files["procedure.yaml"] = yaml.safe_dump(raw, sort_keys=False, allow_unicode=True)
     write_files(uow, draft_id, files)
     draft.code, draft.name = values["code"], values["name"]
-    touch(draft, actor, now)
-    uow.session.add(draft)
+    touch(uow, draft, actor, now)
     return draft
 
 
@@ -1026,8 +1028,7 @@ def publish_draft(
         select(ProcedureVersionRow).where(ProcedureVersionRow.content_hash == digest)
     ).one()
     draft.state, draft.published_version_id = "published", row.id
-    touch(draft, actor, now)
-    uow.session.add(draft)
+    touch(uow, draft, actor, now)
     _audit(uow, actor, "procedure_publish", f"Công bố {row.code} phiên bản {row.version}", row, now)
     return row
 

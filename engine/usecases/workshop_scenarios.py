@@ -22,21 +22,21 @@ from engine.checks import Problem
 from engine.errors import FieldError, InvalidInput, NotFound
 from engine.store.db import UnitOfWork
 from engine.store.models import ProcedureDraftRow
-from engine.upload import UploadTooLarge
 from engine.usecases.workshop import (
     MAX_FILE_BYTES,
     MAX_FILES,
+    PATH_RE,
     draft_files,
     get_draft,
     open_draft,
     stored_problems,
+    too_large_on,
     touch,
     unchanged_since,
     write_files,
 )
 
 PREFIX = "scenarios/"
-FILE_RE = re.compile(r"^[A-Za-z0-9._-]{1,80}\.json$")  # the import's rule for scenarios/<name>.json
 SKELETON: dict[str, Any] = {
     "name": "Kịch bản mới",
     "start": "2026-03-02T09:00",
@@ -113,7 +113,7 @@ def file_name(typed: str) -> str | None:
     name = typed.strip()
     if name and not name.endswith(".json"):
         name += ".json"
-    return name if FILE_RE.fullmatch(name) else None
+    return name if PATH_RE.fullmatch(PREFIX + name) else None  # the import's rule for scenarios/<name>
 
 
 def next_file_name(files: dict[str, str]) -> str:
@@ -135,12 +135,6 @@ _BAD_NAME = FieldError(
 
 def _refused(fields: dict[str, FieldError]) -> InvalidInput:
     return InvalidInput("Kịch bản chưa lưu được.", "The scenario cannot be saved.", fields)
-
-
-def _too_large() -> UploadTooLarge:
-    exc = UploadTooLarge(MAX_FILE_BYTES)
-    exc.fields = {"scenario_json": exc.fields["file"]}
-    return exc
 
 
 def _json_error(content: str) -> FieldError | None:
@@ -169,12 +163,22 @@ def _scenario(files: dict[str, str], file: str) -> str:
     return path
 
 
-def _room_for_one(files: dict[str, str], fields: dict[str, FieldError], key: str) -> None:
-    if len(files) >= MAX_FILES:
-        fields[key] = FieldError(
+def _name_problem(files: dict[str, str], file: str | None, replacing: str | None) -> FieldError | None:
+    """Why a scenario cannot be written as `file` (its safe name, None when typed badly): a bad name, one
+    another scenario has, or no room for one more file; `replacing` is the path it overwrites, if any."""
+    if file is None:
+        return _BAD_NAME
+    if PREFIX + file != replacing and PREFIX + file in files:
+        return FieldError(
+            f"Đã có kịch bản «{file}»; chọn tên khác.",
+            f"There is already a scenario '{file}'; choose another.",
+        )
+    if replacing is None and len(files) >= MAX_FILES:
+        return FieldError(
             f"Bản nháp đã có {len(files)} tệp, tối đa {MAX_FILES}.",
             f"The draft already holds {len(files)} files, at most {MAX_FILES}.",
         )
+    return None
 
 
 def save_scenario(  # noqa: PLR0913, PLR0917 — who, which draft, which file, its new name, what, when, over what
@@ -195,21 +199,14 @@ def save_scenario(  # noqa: PLR0913, PLR0917 — who, which draft, which file, i
     """
     draft = open_draft(uow, actor, draft_id)
     if len(content.encode("utf-8")) > MAX_FILE_BYTES:
-        raise _too_large()
+        raise too_large_on("scenario_json")
     files = draft_files(uow, draft_id)
     old_path = _scenario(files, original) if original else None
     unchanged_since(draft, files, old_path, expected, "scenario_json")
     fields: dict[str, FieldError] = {}
     file = file_name(name)
-    if file is None:
-        fields["scenario_name"] = _BAD_NAME
-    elif PREFIX + file != old_path and PREFIX + file in files:
-        fields["scenario_name"] = FieldError(
-            f"Đã có kịch bản «{file}»; chọn tên khác.",
-            f"There is already a scenario '{file}'; choose another.",
-        )
-    elif old_path is None:
-        _room_for_one(files, fields, "scenario_name")
+    if (bad_name := _name_problem(files, file, old_path)) is not None:
+        fields["scenario_name"] = bad_name
     problem = _json_error(content)
     if problem is not None:
         fields["scenario_json"] = problem
@@ -220,8 +217,7 @@ def save_scenario(  # noqa: PLR0913, PLR0917 — who, which draft, which file, i
         files.pop(old_path)
     files[PREFIX + file] = content if content.endswith("\n") else content + "\n"
     write_files(uow, draft_id, files)
-    touch(draft, actor, now)
-    uow.session.add(draft)
+    touch(uow, draft, actor, now)
     return file
 
 
@@ -233,15 +229,8 @@ def add_scenario(  # noqa: PLR0917 — who, which draft, copied from, named, whe
     files = draft_files(uow, draft_id)
     fields: dict[str, FieldError] = {}
     file = file_name(name)
-    if file is None:
-        fields["scenario_new_name"] = _BAD_NAME
-    elif PREFIX + file in files:
-        fields["scenario_new_name"] = FieldError(
-            f"Đã có kịch bản «{file}»; chọn tên khác.",
-            f"There is already a scenario '{file}'; choose another.",
-        )
-    else:
-        _room_for_one(files, fields, "scenario_new_name")
+    if (bad_name := _name_problem(files, file, None)) is not None:
+        fields["scenario_new_name"] = bad_name
     copied: dict[str, Any] = dict(SKELETON)
     if source:
         if PREFIX + source not in files:
@@ -266,8 +255,7 @@ def add_scenario(  # noqa: PLR0917 — who, which draft, copied from, named, whe
     assert file is not None
     files[PREFIX + file] = json.dumps(copied, ensure_ascii=False, indent=2) + "\n"
     write_files(uow, draft_id, files)
-    touch(draft, actor, now)
-    uow.session.add(draft)
+    touch(uow, draft, actor, now)
     return file
 
 
@@ -290,5 +278,4 @@ def delete_scenario(uow: UnitOfWork, actor: Actor, draft_id: int, file: str, now
         )
     files.pop(path)
     write_files(uow, draft_id, files)
-    touch(draft, actor, now)
-    uow.session.add(draft)
+    touch(uow, draft, actor, now)
