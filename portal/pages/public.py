@@ -92,12 +92,8 @@ def tracking(request: Request, c: ContainerDep, ma: str | None = None, k: str | 
     code = (ma or "").strip().upper()
     key = normalise_access_key(k or "")
     error = too_long({"ma": (code, limits.DOSSIER_CODE), "k": (key, limits.ACCESS_KEY)})
-    if error:
-        status, code, key = (
-            422,
-            code[: limits.DOSSIER_CODE],
-            key[: limits.ACCESS_KEY],
-        )  # shown back in the fields, not looked up
+    if error:  # what was typed is shown back in the fields, not looked up
+        status, code, key = 422, code[: limits.DOSSIER_CODE], key[: limits.ACCESS_KEY]
     elif code and not is_dossier_code(code):
         error, status = (
             FormErrors.one(
